@@ -1,0 +1,201 @@
+//! Batching: collecting escaped lines into one request body under the three
+//! caps (events, encoded bytes, linger time), and cutting lines that are too
+//! long with a visible marker.
+
+use std::time::{Duration, Instant};
+
+use crate::config::Api;
+use crate::encode::Body;
+
+/// What a cut line ends with: `…[truncated N bytes]`.
+pub(crate) fn truncation_marker(cut: usize) -> String {
+    format!("…[truncated {cut} bytes]")
+}
+
+/// The longest a marker can be.
+pub(crate) const MARKER_MAX: usize = "…[truncated 18446744073709551615 bytes]".len();
+
+/// Cuts `s` so that it, with the marker, is at most `limit` bytes, at a char
+/// boundary. Returns the number of bytes cut, 0 if `s` already fits.
+pub(crate) fn truncate_with_marker(s: &mut String, limit: usize) -> usize {
+    if s.len() <= limit {
+        return 0;
+    }
+    let mut keep = limit.saturating_sub(MARKER_MAX);
+    while !s.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let cut = s.len() - keep;
+    s.truncate(keep);
+    s.push_str(&truncation_marker(cut));
+    cut
+}
+
+/// A sealed batch: the bytes to send, and what they stand for.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    /// Sequence number, increasing in the order batches were sealed.
+    pub(crate) seq: u64,
+    /// The body as sent (compressed when compression is on).
+    pub(crate) wire: Vec<u8>,
+    /// `Content-Encoding` for `wire`.
+    pub(crate) content_encoding: Option<&'static str>,
+    /// The body's length before compression.
+    pub(crate) raw_len: usize,
+    /// Events in the batch.
+    pub(crate) events: u64,
+    /// Bytes this batch holds against the queue budget.
+    pub(crate) reserved: usize,
+    /// Records that would have been in this batch but were given up on
+    /// before it was sealed (outside the time window).
+    pub(crate) lost_before: u64,
+    /// Send attempts so far.
+    pub(crate) attempts: u32,
+    /// Not to be sent before this instant (backoff).
+    pub(crate) not_before: Instant,
+}
+
+/// The open batch: a body being written and what it holds.
+#[derive(Debug)]
+pub(crate) struct Builder {
+    body: Body,
+    max_events: usize,
+    max_bytes: usize,
+    linger: Duration,
+    opened: Option<Instant>,
+    reserved: usize,
+    lost_before: u64,
+    /// `len_with(0)` of an empty body: the overhead of a one-event batch.
+    empty_len: usize,
+}
+
+/// What [`Builder::take`] hands over for sealing.
+#[derive(Debug)]
+pub(crate) struct Sealed {
+    pub(crate) raw: String,
+    pub(crate) events: u64,
+    pub(crate) reserved: usize,
+    pub(crate) lost_before: u64,
+}
+
+impl Builder {
+    pub(crate) fn new(api: Api, labels_json: &str, max_events: usize, max_bytes: usize, linger: Duration) -> Builder {
+        let body = Body::new(api, labels_json);
+        Builder {
+            empty_len: body.len_with(0),
+            body,
+            max_events,
+            max_bytes,
+            linger,
+            opened: None,
+            reserved: 0,
+            lost_before: 0,
+        }
+    }
+
+    /// The longest escaped line that fits in an empty batch.
+    pub(crate) fn max_escaped_line(&self) -> usize {
+        self.max_bytes.saturating_sub(self.empty_len)
+    }
+
+    /// Whether an event with an escaped line of this length fits without
+    /// breaking a cap.
+    pub(crate) fn fits(&self, escaped_len: usize) -> bool {
+        self.body.events() < self.max_events && self.body.len_with(escaped_len) <= self.max_bytes
+    }
+
+    /// Whether the event cap is reached.
+    pub(crate) fn is_full(&self) -> bool {
+        self.body.events() >= self.max_events
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.body.events() == 0
+    }
+
+    /// Adds an event; the caller checked [`Builder::fits`].
+    pub(crate) fn push(&mut self, time_ns: u64, escaped_line: &str, reserved: usize, now: Instant) {
+        if self.body.events() == 0 {
+            self.opened = Some(now);
+        }
+        self.body.push(time_ns, escaped_line);
+        self.reserved += reserved;
+    }
+
+    /// Counts a record given up on before it reached a batch.
+    pub(crate) fn add_lost(&mut self, n: u64) {
+        self.lost_before += n;
+    }
+
+    pub(crate) fn lost_before(&self) -> u64 {
+        self.lost_before
+    }
+
+    /// When the open batch must be sealed, if it holds anything.
+    pub(crate) fn linger_deadline(&self) -> Option<Instant> {
+        self.opened.map(|t| t + self.linger)
+    }
+
+    /// Takes the open batch's content, leaving it empty.
+    pub(crate) fn take(&mut self, labels_json: &str) -> Sealed {
+        let events = self.body.events() as u64;
+        self.opened = None;
+        Sealed {
+            raw: self.body.finish(labels_json),
+            events,
+            reserved: std::mem::take(&mut self.reserved),
+            lost_before: std::mem::take(&mut self.lost_before),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_cuts_at_a_char_boundary_and_says_how_much() {
+        let mut s = "é".repeat(100); // 200 bytes
+        let cut = truncate_with_marker(&mut s, 100);
+        assert!(s.len() <= 100, "{}", s.len());
+        assert!(s.ends_with(&truncation_marker(cut)));
+        assert_eq!(s.len() - truncation_marker(cut).len() + cut, 200);
+        let mut short = String::from("fits");
+        assert_eq!(truncate_with_marker(&mut short, 100), 0);
+        assert_eq!(short, "fits");
+    }
+
+    #[test]
+    fn the_event_cap_and_the_byte_cap_are_both_enforced() {
+        let mut b = Builder::new(Api::HighAccuracy, "{}", 3, 10_000, Duration::from_secs(1));
+        let now = Instant::now();
+        for _ in 0..3 {
+            assert!(b.fits(10));
+            b.push(1, "\"0123456789\"", 5, now);
+        }
+        assert!(!b.fits(10));
+        assert!(b.is_full());
+        let sealed = b.take("{}");
+        assert_eq!((sealed.events, sealed.reserved), (3, 15));
+        assert!(b.is_empty() && b.linger_deadline().is_none());
+
+        let mut b = Builder::new(Api::HighAccuracy, "{}", 100, 200, Duration::from_secs(1));
+        let mut n = 0;
+        while b.fits(30) {
+            b.push(1_000_000_000_000_000_000, &format!("\"{}\"", "x".repeat(28)), 1, now);
+            n += 1;
+        }
+        let raw = b.take("{}").raw;
+        assert!(raw.len() <= 200, "{}", raw.len());
+        assert!(n >= 2);
+    }
+
+    #[test]
+    fn linger_deadline_starts_with_the_first_event() {
+        let mut b = Builder::new(Api::Standard, "{}", 10, 1000, Duration::from_millis(250));
+        let t0 = Instant::now();
+        b.push(1, "\"a\"", 1, t0);
+        b.push(2, "\"b\"", 1, t0 + Duration::from_millis(100));
+        assert_eq!(b.linger_deadline(), Some(t0 + Duration::from_millis(250)));
+    }
+}

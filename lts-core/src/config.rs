@@ -1,0 +1,947 @@
+//! [`Config`]: where to ship, how to authenticate, and how to batch, built
+//! with [`Config::builder`] or read from `LTS_*` environment variables with
+//! [`Config::from_env`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::ClockMode;
+use crate::diag::{Diagnostic, ErrorHook};
+use crate::error::{Error, ErrorKind};
+use crate::format::Format;
+
+/// Which reporting API to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Api {
+    /// `.../tenant/contents/high-accuracy`: every event carries its own
+    /// nanosecond time. The default.
+    #[default]
+    HighAccuracy,
+    /// `.../tenant/contents`: one time per batch, the first event's; the
+    /// service gives event `i` that time plus `i` ns, so per-event times are
+    /// lost. Only for endpoints that lack the high-accuracy API.
+    Standard,
+}
+
+/// Body compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// gzip (`Content-Encoding: gzip`). The default.
+    #[default]
+    Gzip,
+    /// Uncompressed JSON.
+    None,
+}
+
+/// What [`crate::Shipper::send`] does when the queue budget is used up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overflow {
+    /// Drop the new record and count it in `Stats::dropped_queue_full`.
+    /// The caller never waits. The default.
+    #[default]
+    DropNewest,
+    /// Wait up to `max` for room, then drop and count as above.
+    Block {
+        /// The longest a caller waits.
+        max: Duration,
+    },
+}
+
+/// A secret string: shown as `"***"` by `Debug`, never written anywhere but
+/// the request header it is for.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The secret value. Use it only to authenticate.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Secret {
+        Secret(s)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_owned())
+    }
+}
+
+/// How requests are authenticated.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// A static IAM token, sent as `X-Auth-Token`. Tokens end after 24
+    /// hours; a 401 is retried with backoff a bounded number of times.
+    Token(Secret),
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Token(_) => f.write_str("Token(***)"),
+        }
+    }
+}
+
+/// Retry policy for requests that fail in a way worth retrying (429, 5xx,
+/// 401, timeouts, connection errors).
+///
+/// Attempt `n` (1-based) that fails waits `min(base * 2^(n-1), max)`, with
+/// jitter (a random value between half and all of it), before the next
+/// attempt. After `max_tries` attempts the batch is dropped and counted in
+/// `Stats::dropped_retries_exhausted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts per batch, the first included (at least 1).
+    pub max_tries: u32,
+    /// Backoff after the first failure.
+    pub base: Duration,
+    /// The longest backoff.
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_tries: 10,
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// TLS settings. Verification is on by default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tls {
+    /// A PEM file with CA certificates to trust in addition to the bundled
+    /// Mozilla roots (for endpoints with a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// Accept any certificate. Dangerous: anyone on the path can read the
+    /// token and the logs. For test setups only.
+    pub danger_accept_invalid_certs: bool,
+}
+
+/// The most labels LTS accepts.
+pub const MAX_LABELS: usize = 100;
+/// The most events per request the vendor producers allow; larger caps are clamped.
+pub const MAX_BATCH_EVENTS: usize = 40_960;
+/// The largest request body the vendor producers allow; larger caps are clamped.
+pub const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
+/// The smallest byte cap accepted, so one event always fits.
+pub const MIN_BATCH_BYTES: usize = 4 * 1024;
+
+/// The shipper's configuration. Build one with [`Config::builder`] or
+/// [`Config::from_env`].
+///
+/// | setting | builder | environment | default |
+/// |---|---|---|---|
+/// | endpoint | [`endpoint`](ConfigBuilder::endpoint) | `LTS_ENDPOINT` | from the region |
+/// | region | [`region`](ConfigBuilder::region) | `LTS_REGION` | — |
+/// | project id | [`project_id`](ConfigBuilder::project_id) | `LTS_PROJECT_ID` | required |
+/// | log group id | [`log_group_id`](ConfigBuilder::log_group_id) | `LTS_LOG_GROUP_ID` | required |
+/// | log stream id | [`log_stream_id`](ConfigBuilder::log_stream_id) | `LTS_LOG_STREAM_ID` | required |
+/// | token | [`token`](ConfigBuilder::token) | `LTS_TOKEN` | required |
+/// | labels | [`label`](ConfigBuilder::label) | `LTS_LABELS` (`k=v,k2=v2`) | none |
+/// | API | [`api`](ConfigBuilder::api) | `LTS_API` (`high-accuracy`, `standard`) | high-accuracy |
+/// | compression | [`compression`](ConfigBuilder::compression) | `LTS_COMPRESSION` (`gzip`, `none`) | gzip |
+/// | gzip level | [`gzip_level`](ConfigBuilder::gzip_level) | `LTS_GZIP_LEVEL` (0-9) | 1 |
+/// | format | [`format`](ConfigBuilder::format) | `LTS_FORMAT` (`json`, `text`) | json |
+/// | max events per batch | [`batch_max_events`](ConfigBuilder::batch_max_events) | `LTS_BATCH_MAX_EVENTS` | 4096 (clamped to 40960) |
+/// | max bytes per batch | [`batch_max_bytes`](ConfigBuilder::batch_max_bytes) | `LTS_BATCH_MAX_BYTES` | 524288 (clamped to 5 MiB) |
+/// | linger | [`linger`](ConfigBuilder::linger) | `LTS_LINGER_MS` | 1000 ms |
+/// | queue budget | [`queue_bytes`](ConfigBuilder::queue_bytes) | `LTS_QUEUE_BYTES` | 64 MiB |
+/// | overflow | [`overflow`](ConfigBuilder::overflow) | `LTS_OVERFLOW` (`drop`, `block`, `block:<ms>`) | drop |
+/// | request timeout | [`request_timeout`](ConfigBuilder::request_timeout) | `LTS_TIMEOUT_MS` | 10000 ms |
+/// | retries | [`retry`](ConfigBuilder::retry) | `LTS_RETRY_TRIES`, `LTS_RETRY_BASE_MS`, `LTS_RETRY_MAX_MS` | 10, 100 ms, 30000 ms |
+/// | line limit | [`max_line_bytes`](ConfigBuilder::max_line_bytes) | `LTS_MAX_LINE_BYTES` | 1048576 |
+/// | shutdown wait | [`shutdown_timeout`](ConfigBuilder::shutdown_timeout) | `LTS_SHUTDOWN_TIMEOUT_MS` | 5000 ms |
+/// | clock | [`clock`](ConfigBuilder::clock) | `LTS_CLOCK` (`strict`, `wall`) | strict |
+/// | CA file | [`ca_file`](ConfigBuilder::ca_file) | `LTS_CA_FILE` | none |
+/// | skip TLS verification | [`danger_accept_invalid_certs`](ConfigBuilder::danger_accept_invalid_certs) | `LTS_INSECURE_SKIP_VERIFY` (`true`/`false`) | false |
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) endpoint: String,
+    pub(crate) project_id: String,
+    pub(crate) log_group_id: String,
+    pub(crate) log_stream_id: String,
+    pub(crate) credentials: Credentials,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) api: Api,
+    pub(crate) compression: Compression,
+    pub(crate) gzip_level: u32,
+    pub(crate) format: Format,
+    pub(crate) batch_max_events: usize,
+    pub(crate) batch_max_bytes: usize,
+    pub(crate) linger: Duration,
+    pub(crate) queue_bytes: usize,
+    pub(crate) overflow: Overflow,
+    pub(crate) request_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) tls: Tls,
+    pub(crate) max_line_bytes: usize,
+    pub(crate) time_window: Duration,
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) clock: ClockMode,
+    pub(crate) error_hook: ErrorHook,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("endpoint", &self.endpoint)
+            .field("project_id", &self.project_id)
+            .field("log_group_id", &self.log_group_id)
+            .field("log_stream_id", &self.log_stream_id)
+            .field("credentials", &self.credentials)
+            .field("labels", &self.labels)
+            .field("api", &self.api)
+            .field("compression", &self.compression)
+            .field("gzip_level", &self.gzip_level)
+            .field("format", &self.format)
+            .field("batch_max_events", &self.batch_max_events)
+            .field("batch_max_bytes", &self.batch_max_bytes)
+            .field("linger", &self.linger)
+            .field("queue_bytes", &self.queue_bytes)
+            .field("overflow", &self.overflow)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("tls", &self.tls)
+            .field("max_line_bytes", &self.max_line_bytes)
+            .field("time_window", &self.time_window)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A builder with every default set; endpoint (or region), the three
+    /// ids and the credentials are required.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// Reads the configuration from `LTS_*` environment variables (see the
+    /// table on [`Config`]).
+    ///
+    /// A missing required variable or a malformed value is an error naming
+    /// the variable and what was expected.
+    pub fn from_env() -> Result<Config, Error> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], reading variables through `lookup`
+    /// (for tests and for configuration kept elsewhere).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        crate::env::read(&lookup)?.build_checked(true)
+    }
+
+    /// The base URL requests go to, without a trailing slash.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The full URL of the reporting API in use.
+    pub fn report_url(&self) -> String {
+        let suffix = match self.api {
+            Api::HighAccuracy => "/high-accuracy",
+            Api::Standard => "",
+        };
+        format!(
+            "{}/v2/{}/lts/groups/{}/streams/{}/tenant/contents{suffix}",
+            self.endpoint, self.project_id, self.log_group_id, self.log_stream_id
+        )
+    }
+
+    /// The configured API.
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// The configured clock mode.
+    pub fn clock(&self) -> ClockMode {
+        self.clock
+    }
+
+    /// How long a [`crate::Guard`] waits on drop.
+    pub fn shutdown_timeout(&self) -> Duration {
+        self.shutdown_timeout
+    }
+}
+
+/// Builds a [`Config`]. Every setter takes the value as is; [`build`]
+/// checks everything and says what is wrong.
+///
+/// [`build`]: ConfigBuilder::build
+#[derive(Clone)]
+pub struct ConfigBuilder {
+    endpoint: Option<String>,
+    region: Option<String>,
+    project_id: Option<String>,
+    log_group_id: Option<String>,
+    log_stream_id: Option<String>,
+    credentials: Option<Credentials>,
+    labels: Vec<(String, String)>,
+    api: Api,
+    compression: Compression,
+    gzip_level: u32,
+    format: Format,
+    batch_max_events: usize,
+    batch_max_bytes: usize,
+    linger: Duration,
+    queue_bytes: usize,
+    overflow: Overflow,
+    request_timeout: Duration,
+    retry: RetryPolicy,
+    tls: Tls,
+    max_line_bytes: usize,
+    time_window: Duration,
+    shutdown_timeout: Duration,
+    clock: ClockMode,
+    error_hook: ErrorHook,
+}
+
+impl Default for ConfigBuilder {
+    fn default() -> ConfigBuilder {
+        ConfigBuilder {
+            endpoint: None,
+            region: None,
+            project_id: None,
+            log_group_id: None,
+            log_stream_id: None,
+            credentials: None,
+            labels: Vec::new(),
+            api: Api::default(),
+            compression: Compression::default(),
+            gzip_level: 1,
+            format: Format::default(),
+            batch_max_events: 4096,
+            batch_max_bytes: 512 * 1024,
+            linger: Duration::from_secs(1),
+            queue_bytes: 64 * 1024 * 1024,
+            overflow: Overflow::default(),
+            request_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            tls: Tls::default(),
+            max_line_bytes: 1024 * 1024,
+            time_window: Duration::from_secs(2 * 24 * 3600),
+            shutdown_timeout: Duration::from_secs(5),
+            clock: ClockMode::default(),
+            error_hook: ErrorHook::default(),
+        }
+    }
+}
+
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("project_id", &self.project_id)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConfigBuilder {
+    /// The base URL: `https://host[:port]` or `http://host[:port]`, no path
+    /// (a trailing slash is ignored). Takes precedence over [`region`](Self::region).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// The region, such as `cn-north-4` or `eu-de`: the endpoint becomes
+    /// `https://lts-access.{region}.myhuaweicloud.com:8102`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The project id (32 characters).
+    pub fn project_id(mut self, id: impl Into<String>) -> Self {
+        self.project_id = Some(id.into());
+        self
+    }
+
+    /// The log group id (36 characters, UUID form).
+    pub fn log_group_id(mut self, id: impl Into<String>) -> Self {
+        self.log_group_id = Some(id.into());
+        self
+    }
+
+    /// The log stream id (36 characters, UUID form).
+    pub fn log_stream_id(mut self, id: impl Into<String>) -> Self {
+        self.log_stream_id = Some(id.into());
+        self
+    }
+
+    /// Authenticates with a static IAM token.
+    pub fn token(self, token: impl Into<String>) -> Self {
+        self.credentials(Credentials::Token(Secret::new(token)))
+    }
+
+    /// Sets the credentials.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Adds a label sent with every batch (at most 100; a repeated key keeps
+    /// the last value).
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.labels.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds labels.
+    pub fn labels<K: Into<String>, V: Into<String>>(mut self, labels: impl IntoIterator<Item = (K, V)>) -> Self {
+        self.labels
+            .extend(labels.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// The reporting API (default: high-accuracy).
+    pub fn api(mut self, api: Api) -> Self {
+        self.api = api;
+        self
+    }
+
+    /// Body compression (default: gzip).
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// gzip level, 0 (store) to 9 (smallest); default 1, chosen for
+    /// throughput: log lines compress well at any level.
+    pub fn gzip_level(mut self, level: u32) -> Self {
+        self.gzip_level = level;
+        self
+    }
+
+    /// The log line format (default: JSON).
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// The most events in one request (default 4096; values above 40960 are
+    /// clamped to it).
+    pub fn batch_max_events(mut self, n: usize) -> Self {
+        self.batch_max_events = n;
+        self
+    }
+
+    /// The most bytes of encoded (uncompressed) body in one request
+    /// (default 512 KiB; values above 5 MiB are clamped to it; at least 4 KiB).
+    pub fn batch_max_bytes(mut self, n: usize) -> Self {
+        self.batch_max_bytes = n;
+        self
+    }
+
+    /// The longest an event waits for its batch to fill (default 1 s).
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.linger = linger;
+        self
+    }
+
+    /// The memory budget of the pipeline in bytes: records queued plus
+    /// batches awaiting delivery (default 64 MiB).
+    pub fn queue_bytes(mut self, n: usize) -> Self {
+        self.queue_bytes = n;
+        self
+    }
+
+    /// What happens when the budget is used up (default: drop the newest and count it).
+    pub fn overflow(mut self, overflow: Overflow) -> Self {
+        self.overflow = overflow;
+        self
+    }
+
+    /// The longest one request may take, connection included (default 10 s).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Trusts the CA certificates in this PEM file, in addition to the
+    /// bundled roots.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.tls.ca_file = Some(path.into());
+        self
+    }
+
+    /// Turns TLS certificate verification off. Dangerous; off by default.
+    pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
+        self.tls.danger_accept_invalid_certs = accept;
+        self
+    }
+
+    /// The longest log line in bytes (default 1 MiB, LTS's limit); a longer
+    /// line is cut with a `…[truncated N bytes]` marker and counted.
+    pub fn max_line_bytes(mut self, n: usize) -> Self {
+        self.max_line_bytes = n;
+        self
+    }
+
+    /// How far from now an event's time may be (default 2 days, LTS's
+    /// window); events outside it are dropped before sending, counted as
+    /// rejected and reported, since the service would delete them silently.
+    pub fn time_window(mut self, window: Duration) -> Self {
+        self.time_window = window;
+        self
+    }
+
+    /// How long the [`crate::Guard`] waits for delivery on drop (default 5 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// The clock mode (default: strictly increasing).
+    pub fn clock(mut self, clock: ClockMode) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Where the worker's own diagnostics go (default: one line on stderr,
+    /// at most one line per kind every 10 seconds). Called on the worker
+    /// thread; never called with a secret in the message.
+    pub fn error_hook(mut self, hook: impl Fn(&Diagnostic) + Send + Sync + 'static) -> Self {
+        self.error_hook = ErrorHook::new(Arc::new(hook));
+        self
+    }
+
+    /// Checks the settings and builds the [`Config`].
+    pub fn build(self) -> Result<Config, Error> {
+        self.build_checked(false)
+    }
+
+    /// `from_env` names environment variables in its errors, the builder
+    /// names its own methods.
+    pub(crate) fn build_checked(self, from_env: bool) -> Result<Config, Error> {
+        let name = |builder: &'static str, env: &'static str| if from_env { env } else { builder };
+        let endpoint = match (&self.endpoint, &self.region) {
+            (Some(e), _) => normalize_endpoint(name("endpoint", "LTS_ENDPOINT"), e)?,
+            (None, Some(r)) => {
+                check_region(name("region", "LTS_REGION"), r)?;
+                format!("https://lts-access.{r}.myhuaweicloud.com:8102")
+            }
+            (None, None) => {
+                return Err(Error::new(
+                    ErrorKind::MissingConfig,
+                    Some(name("endpoint", "LTS_ENDPOINT")),
+                    if from_env {
+                        "set LTS_ENDPOINT (https://host:port) or LTS_REGION (such as cn-north-4)"
+                    } else {
+                        "set an endpoint (https://host:port) or a region (such as cn-north-4)"
+                    },
+                ))
+            }
+        };
+        let project_id = required(self.project_id, name("project_id", "LTS_PROJECT_ID"))?;
+        check_id(name("project_id", "LTS_PROJECT_ID"), &project_id, IdShape::Project)?;
+        let log_group_id = required(self.log_group_id, name("log_group_id", "LTS_LOG_GROUP_ID"))?;
+        check_id(name("log_group_id", "LTS_LOG_GROUP_ID"), &log_group_id, IdShape::Uuid)?;
+        let log_stream_id = required(self.log_stream_id, name("log_stream_id", "LTS_LOG_STREAM_ID"))?;
+        check_id(
+            name("log_stream_id", "LTS_LOG_STREAM_ID"),
+            &log_stream_id,
+            IdShape::Uuid,
+        )?;
+        let credentials = required(self.credentials, name("token", "LTS_TOKEN"))?;
+        match &credentials {
+            Credentials::Token(t) => check_token(name("token", "LTS_TOKEN"), t)?,
+        }
+
+        let labels_setting = name("label", "LTS_LABELS");
+        let mut labels = BTreeMap::new();
+        for (k, v) in self.labels {
+            if k.is_empty() {
+                return Err(Error::invalid(labels_setting, "a label key is empty"));
+            }
+            labels.insert(k, v);
+        }
+        if labels.len() > MAX_LABELS {
+            return Err(Error::invalid(
+                labels_setting,
+                format!("{} labels given; LTS accepts at most {MAX_LABELS}", labels.len()),
+            ));
+        }
+        if self.gzip_level > 9 {
+            return Err(Error::invalid(
+                name("gzip_level", "LTS_GZIP_LEVEL"),
+                format!("expected a level from 0 to 9, got {}", self.gzip_level),
+            ));
+        }
+        if self.batch_max_events == 0 {
+            return Err(Error::invalid(
+                name("batch_max_events", "LTS_BATCH_MAX_EVENTS"),
+                "expected at least 1",
+            ));
+        }
+        if self.batch_max_bytes < MIN_BATCH_BYTES {
+            return Err(Error::invalid(
+                name("batch_max_bytes", "LTS_BATCH_MAX_BYTES"),
+                format!(
+                    "expected at least {MIN_BATCH_BYTES} bytes, got {}",
+                    self.batch_max_bytes
+                ),
+            ));
+        }
+        let batch_max_bytes = self.batch_max_bytes.min(MAX_BATCH_BYTES);
+        if self.queue_bytes < batch_max_bytes {
+            return Err(Error::invalid(
+                name("queue_bytes", "LTS_QUEUE_BYTES"),
+                format!(
+                    "the queue budget ({} bytes) must be at least the batch byte cap ({batch_max_bytes} bytes)",
+                    self.queue_bytes
+                ),
+            ));
+        }
+        if self.max_line_bytes < 256 {
+            return Err(Error::invalid(
+                name("max_line_bytes", "LTS_MAX_LINE_BYTES"),
+                format!("expected at least 256 bytes, got {}", self.max_line_bytes),
+            ));
+        }
+        if self.request_timeout.is_zero() {
+            return Err(Error::invalid(
+                name("request_timeout", "LTS_TIMEOUT_MS"),
+                "expected more than 0 ms",
+            ));
+        }
+        if self.retry.max_tries == 0 {
+            return Err(Error::invalid(
+                name("retry", "LTS_RETRY_TRIES"),
+                "expected at least 1 try",
+            ));
+        }
+        if let Some(path) = &self.tls.ca_file {
+            // Read it now so a wrong path is a start-up error, not a runtime surprise.
+            crate::transport::read_ca_file(path).map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    Some(name("ca_file", "LTS_CA_FILE")),
+                    format!("cannot use CA file {}: {e}", path.display()),
+                )
+            })?;
+        }
+        Ok(Config {
+            endpoint,
+            project_id,
+            log_group_id,
+            log_stream_id,
+            credentials,
+            labels,
+            api: self.api,
+            compression: self.compression,
+            gzip_level: self.gzip_level,
+            format: self.format,
+            batch_max_events: self.batch_max_events.min(MAX_BATCH_EVENTS),
+            batch_max_bytes,
+            linger: self.linger,
+            queue_bytes: self.queue_bytes,
+            overflow: self.overflow,
+            request_timeout: self.request_timeout,
+            retry: self.retry,
+            tls: self.tls,
+            max_line_bytes: self.max_line_bytes,
+            time_window: self.time_window,
+            shutdown_timeout: self.shutdown_timeout,
+            clock: self.clock,
+            error_hook: self.error_hook,
+        })
+    }
+}
+
+fn required<T>(value: Option<T>, setting: &str) -> Result<T, Error> {
+    value.ok_or_else(|| Error::new(ErrorKind::MissingConfig, Some(setting), "required, not set"))
+}
+
+/// Checks and normalizes an endpoint: scheme http or https, a host, an
+/// optional port, no path, query or credentials; trailing slashes removed.
+fn normalize_endpoint(setting: &str, url: &str) -> Result<String, Error> {
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| {
+            Error::invalid(
+                setting,
+                format!("expected a URL starting with https:// or http://, got {url:?}"),
+            )
+        })?;
+    let trimmed = rest.trim_end_matches('/');
+    let (authority, path) = match trimmed.find(['/', '?', '#']) {
+        Some(i) => trimmed.split_at(i),
+        None => (trimmed, ""),
+    };
+    if !path.is_empty() {
+        return Err(Error::invalid(
+            setting,
+            format!("expected only scheme://host[:port], without a path or query; remove {path:?}"),
+        ));
+    }
+    if authority.contains('@') {
+        return Err(Error::invalid(
+            setting,
+            "credentials in the URL are not supported; use the token setting",
+        ));
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        // An IPv6 literal: [::1]:8102
+        Some(v6) => match v6.split_once(']') {
+            Some((host, rest)) => (host, rest.strip_prefix(':')),
+            None => return Err(Error::invalid(setting, format!("unclosed '[' in {url:?}"))),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if let Some(port) = port {
+        if port.parse::<u16>().is_err() {
+            return Err(Error::invalid(
+                setting,
+                format!("the port {port:?} is not a number from 0 to 65535"),
+            ));
+        }
+    }
+    if host.is_empty() {
+        return Err(Error::invalid(setting, format!("no host in {url:?}")));
+    }
+    Ok(format!("{}{}", &url[..url.len() - rest.len()], authority))
+}
+
+fn check_region(setting: &str, region: &str) -> Result<(), Error> {
+    if region.is_empty()
+        || !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(Error::invalid(
+            setting,
+            format!("expected a region name such as cn-north-4 (lower-case letters, digits and '-'), got {region:?}"),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum IdShape {
+    Project,
+    Uuid,
+}
+
+fn check_id(setting: &str, id: &str, shape: IdShape) -> Result<(), Error> {
+    let ok = match shape {
+        IdShape::Project => id.len() == 32 && id.bytes().all(|b| b.is_ascii_alphanumeric()),
+        IdShape::Uuid => {
+            id.len() == 36
+                && id.bytes().enumerate().all(|(i, b)| match i {
+                    8 | 13 | 18 | 23 => b == b'-',
+                    _ => b.is_ascii_hexdigit(),
+                })
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match shape {
+        IdShape::Project => "32 letters and digits",
+        IdShape::Uuid => "36 characters in UUID form (8-4-4-4-12 hex digits)",
+    };
+    Err(Error::invalid(
+        setting,
+        format!("expected {expected}, got {} characters: {id:?}", id.chars().count()),
+    ))
+}
+
+fn check_token(setting: &str, token: &Secret) -> Result<(), Error> {
+    let t = token.expose();
+    if t.is_empty() {
+        return Err(Error::invalid(setting, "the token is empty"));
+    }
+    // A header value must be visible ASCII; say where without showing the token.
+    if let Some(i) = t.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
+        return Err(Error::invalid(
+            setting,
+            format!("the token has a character that cannot go in an HTTP header at position {i}"),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) mod parse {
+    //! Value parsers shared by the environment reader.
+    use super::*;
+
+    pub(crate) fn u64_var(var: &str, v: &str) -> Result<u64, Error> {
+        v.trim()
+            .parse()
+            .map_err(|_| Error::invalid(var, format!("expected a whole number, got {v:?}")))
+    }
+
+    pub(crate) fn bool_var(var: &str, v: &str) -> Result<bool, Error> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" | "" => Ok(false),
+            _ => Err(Error::invalid(var, format!("expected true or false, got {v:?}"))),
+        }
+    }
+
+    pub(crate) fn labels_var(var: &str, v: &str) -> Result<Vec<(String, String)>, Error> {
+        v.split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
+                _ => Err(Error::invalid(
+                    var,
+                    format!("expected key=value pairs separated by commas, got {pair:?}"),
+                )),
+            })
+            .collect()
+    }
+
+    pub(crate) fn overflow_var(var: &str, v: &str) -> Result<Overflow, Error> {
+        let v = v.trim();
+        match v {
+            "drop" => Ok(Overflow::DropNewest),
+            "block" => Ok(Overflow::Block {
+                max: Duration::from_secs(1),
+            }),
+            _ => match v.strip_prefix("block:").map(|ms| ms.parse::<u64>()) {
+                Some(Ok(ms)) => Ok(Overflow::Block {
+                    max: Duration::from_millis(ms),
+                }),
+                _ => Err(Error::invalid(
+                    var,
+                    format!("expected drop, block or block:<ms>, got {v:?}"),
+                )),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> ConfigBuilder {
+        Config::builder()
+            .endpoint("http://127.0.0.1:8102")
+            .project_id("0123456789abcdef0123456789abcdef")
+            .log_group_id("0a1b2c3d-0000-4000-8000-000000000001")
+            .log_stream_id("0a1b2c3d-0000-4000-8000-000000000002")
+            .token("tok")
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_ones() {
+        let c = valid().build().unwrap();
+        assert_eq!(c.api, Api::HighAccuracy);
+        assert_eq!(c.compression, Compression::Gzip);
+        assert_eq!((c.batch_max_events, c.batch_max_bytes), (4096, 512 * 1024));
+        assert_eq!(c.linger, Duration::from_secs(1));
+        assert_eq!(c.overflow, Overflow::DropNewest);
+        assert!(!c.tls.danger_accept_invalid_certs);
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(5));
+        assert_eq!(
+            c.report_url(),
+            "http://127.0.0.1:8102/v2/0123456789abcdef0123456789abcdef/lts/groups/0a1b2c3d-0000-4000-8000-000000000001/streams/0a1b2c3d-0000-4000-8000-000000000002/tenant/contents/high-accuracy"
+        );
+    }
+
+    #[test]
+    fn a_region_gives_the_public_endpoint() {
+        let c = valid().endpoint("").region("eu-de");
+        let c = ConfigBuilder { endpoint: None, ..c }.build().unwrap();
+        assert_eq!(c.endpoint(), "https://lts-access.eu-de.myhuaweicloud.com:8102");
+    }
+
+    #[test]
+    fn endpoints_lose_trailing_slashes_and_refuse_paths() {
+        let c = valid().endpoint("https://lts.example:8102//").build().unwrap();
+        assert_eq!(c.endpoint(), "https://lts.example:8102");
+        let e = valid().endpoint("https://lts.example:8102/v2/x").build().unwrap_err();
+        assert_eq!(e.setting(), Some("endpoint"));
+        assert!(e.to_string().contains("\"/v2/x\""), "{e}");
+        let e = valid().endpoint("lts.example:8102").build().unwrap_err();
+        assert!(e.to_string().contains("https://"), "{e}");
+        let e = valid().endpoint("http://host:99999").build().unwrap_err();
+        assert!(e.to_string().contains("99999"), "{e}");
+    }
+
+    #[test]
+    fn ids_of_the_wrong_shape_are_named() {
+        let e = valid().project_id("short").build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidConfig);
+        assert_eq!(
+            e.to_string(),
+            "project_id: expected 32 letters and digits, got 5 characters: \"short\""
+        );
+        let e = valid()
+            .log_stream_id("0a1b2c3d_0000-4000-8000-000000000002")
+            .build()
+            .unwrap_err();
+        assert_eq!(e.setting(), Some("log_stream_id"));
+    }
+
+    #[test]
+    fn more_than_one_hundred_labels_is_a_config_error() {
+        let labels = (0..101).map(|i| (format!("k{i}"), "v"));
+        let e = valid().labels(labels).build().unwrap_err();
+        assert_eq!(e.to_string(), "label: 101 labels given; LTS accepts at most 100");
+        assert!(valid().labels((0..100).map(|i| (format!("k{i}"), "v"))).build().is_ok());
+    }
+
+    #[test]
+    fn caps_above_the_maximum_are_clamped() {
+        let c = valid()
+            .batch_max_events(1_000_000)
+            .batch_max_bytes(100 << 20)
+            .queue_bytes(200 << 20)
+            .build()
+            .unwrap();
+        assert_eq!(
+            (c.batch_max_events, c.batch_max_bytes),
+            (MAX_BATCH_EVENTS, MAX_BATCH_BYTES)
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let c = valid().token("very-secret-token").build().unwrap();
+        let shown = format!("{c:?} {:?} {:?}", c.credentials, valid().token("very-secret-token"));
+        assert!(!shown.contains("very-secret"), "{shown}");
+        let e = valid().token("bad token\n").build().unwrap_err();
+        assert!(!e.to_string().contains("bad token"), "{e}");
+    }
+}

@@ -1,0 +1,246 @@
+//! Reading a [`ConfigBuilder`] from `LTS_*` environment variables.
+//!
+//! Each variable is checked as it is read, so an error names the variable;
+//! [`ConfigBuilder::build`] then checks how the values fit together.
+
+use std::time::Duration;
+
+use crate::clock::ClockMode;
+use crate::config::parse::{bool_var, labels_var, overflow_var, u64_var};
+use crate::config::{Api, Compression, ConfigBuilder, RetryPolicy};
+use crate::error::Error;
+use crate::format::Format;
+
+fn usize_var(var: &str, v: &str) -> Result<usize, Error> {
+    usize::try_from(u64_var(var, v)?).map_err(|_| Error::invalid(var, format!("{v:?} is too large")))
+}
+
+fn ms_var(var: &str, v: &str) -> Result<Duration, Error> {
+    Ok(Duration::from_millis(u64_var(var, v)?))
+}
+
+fn choice<T: Copy>(var: &str, v: &str, options: &[(&str, T)]) -> Result<T, Error> {
+    let v = v.trim();
+    options
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(v))
+        .map(|(_, t)| *t)
+        .ok_or_else(|| {
+            let names: Vec<_> = options.iter().map(|(n, _)| *n).collect();
+            Error::invalid(var, format!("expected one of {}, got {v:?}", names.join(", ")))
+        })
+}
+
+/// Reads every `LTS_*` variable that is set into a builder.
+pub(crate) fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ConfigBuilder, Error> {
+    // An empty variable counts as unset, as shells make that easy by mistake.
+    let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let mut b = ConfigBuilder::default();
+    if let Some(v) = get("LTS_ENDPOINT") {
+        b = b.endpoint(v);
+    }
+    if let Some(v) = get("LTS_REGION") {
+        b = b.region(v.trim());
+    }
+    if let Some(v) = get("LTS_PROJECT_ID") {
+        b = b.project_id(v.trim());
+    }
+    if let Some(v) = get("LTS_LOG_GROUP_ID") {
+        b = b.log_group_id(v.trim());
+    }
+    if let Some(v) = get("LTS_LOG_STREAM_ID") {
+        b = b.log_stream_id(v.trim());
+    }
+    if let Some(v) = get("LTS_TOKEN") {
+        b = b.token(v.trim());
+    }
+    if let Some(v) = get("LTS_LABELS") {
+        b = b.labels(labels_var("LTS_LABELS", &v)?);
+    }
+    if let Some(v) = get("LTS_API") {
+        b = b.api(choice(
+            "LTS_API",
+            &v,
+            &[("high-accuracy", Api::HighAccuracy), ("standard", Api::Standard)],
+        )?);
+    }
+    if let Some(v) = get("LTS_COMPRESSION") {
+        b = b.compression(choice(
+            "LTS_COMPRESSION",
+            &v,
+            &[("gzip", Compression::Gzip), ("none", Compression::None)],
+        )?);
+    }
+    if let Some(v) = get("LTS_GZIP_LEVEL") {
+        b = b.gzip_level(u32::try_from(u64_var("LTS_GZIP_LEVEL", &v)?).unwrap_or(u32::MAX));
+    }
+    if let Some(v) = get("LTS_FORMAT") {
+        b = b.format(match choice("LTS_FORMAT", &v, &[("json", true), ("text", false)])? {
+            true => Format::Json,
+            false => Format::Text,
+        });
+    }
+    if let Some(v) = get("LTS_CLOCK") {
+        b = b.clock(choice(
+            "LTS_CLOCK",
+            &v,
+            &[("strict", ClockMode::StrictlyIncreasing), ("wall", ClockMode::Wall)],
+        )?);
+    }
+    if let Some(v) = get("LTS_CA_FILE") {
+        b = b.ca_file(v.trim());
+    }
+    if let Some(v) = get("LTS_INSECURE_SKIP_VERIFY") {
+        b = b.danger_accept_invalid_certs(bool_var("LTS_INSECURE_SKIP_VERIFY", &v)?);
+    }
+    if let Some(v) = get("LTS_OVERFLOW") {
+        b = b.overflow(overflow_var("LTS_OVERFLOW", &v)?);
+    }
+    if let Some(v) = get("LTS_QUEUE_BYTES") {
+        b = b.queue_bytes(usize_var("LTS_QUEUE_BYTES", &v)?);
+    }
+    if let Some(v) = get("LTS_BATCH_MAX_EVENTS") {
+        b = b.batch_max_events(usize_var("LTS_BATCH_MAX_EVENTS", &v)?);
+    }
+    if let Some(v) = get("LTS_BATCH_MAX_BYTES") {
+        b = b.batch_max_bytes(usize_var("LTS_BATCH_MAX_BYTES", &v)?);
+    }
+    if let Some(v) = get("LTS_MAX_LINE_BYTES") {
+        b = b.max_line_bytes(usize_var("LTS_MAX_LINE_BYTES", &v)?);
+    }
+    if let Some(v) = get("LTS_LINGER_MS") {
+        b = b.linger(ms_var("LTS_LINGER_MS", &v)?);
+    }
+    if let Some(v) = get("LTS_TIMEOUT_MS") {
+        b = b.request_timeout(ms_var("LTS_TIMEOUT_MS", &v)?);
+    }
+    if let Some(v) = get("LTS_SHUTDOWN_TIMEOUT_MS") {
+        b = b.shutdown_timeout(ms_var("LTS_SHUTDOWN_TIMEOUT_MS", &v)?);
+    }
+    let mut retry = RetryPolicy::default();
+    if let Some(v) = get("LTS_RETRY_TRIES") {
+        retry.max_tries = u32::try_from(u64_var("LTS_RETRY_TRIES", &v)?).unwrap_or(u32::MAX);
+    }
+    if let Some(v) = get("LTS_RETRY_BASE_MS") {
+        retry.base = ms_var("LTS_RETRY_BASE_MS", &v)?;
+    }
+    if let Some(v) = get("LTS_RETRY_MAX_MS") {
+        retry.max = ms_var("LTS_RETRY_MAX_MS", &v)?;
+    }
+    Ok(b.retry(retry))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use crate::config::{Config, Overflow};
+    use crate::error::ErrorKind;
+
+    fn env(pairs: &[(&str, &str)]) -> Result<Config, crate::Error> {
+        let mut vars: HashMap<String, String> = [
+            ("LTS_ENDPOINT", "http://127.0.0.1:8102/"),
+            ("LTS_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
+            ("LTS_LOG_GROUP_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
+            ("LTS_LOG_STREAM_ID", "0a1b2c3d-0000-4000-8000-000000000002"),
+            ("LTS_TOKEN", "tok"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in pairs {
+            if v.is_empty() {
+                vars.remove(*k);
+            } else {
+                vars.insert(k.to_string(), v.to_string());
+            }
+        }
+        Config::from_lookup(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = env(&[
+            ("LTS_LABELS", "app=web, env=prod"),
+            ("LTS_API", "standard"),
+            ("LTS_COMPRESSION", "none"),
+            ("LTS_OVERFLOW", "block:250"),
+            ("LTS_QUEUE_BYTES", "10485760"),
+            ("LTS_BATCH_MAX_EVENTS", "100"),
+            ("LTS_BATCH_MAX_BYTES", "65536"),
+            ("LTS_LINGER_MS", "20"),
+            ("LTS_TIMEOUT_MS", "3000"),
+            ("LTS_INSECURE_SKIP_VERIFY", "true"),
+            ("LTS_RETRY_TRIES", "3"),
+            ("LTS_RETRY_BASE_MS", "5"),
+            ("LTS_RETRY_MAX_MS", "50"),
+            ("LTS_FORMAT", "text"),
+            ("LTS_CLOCK", "wall"),
+            ("LTS_SHUTDOWN_TIMEOUT_MS", "1500"),
+            ("LTS_GZIP_LEVEL", "6"),
+            ("LTS_MAX_LINE_BYTES", "4096"),
+        ])
+        .unwrap();
+        assert_eq!(c.endpoint, "http://127.0.0.1:8102");
+        assert_eq!(c.labels.len(), 2);
+        assert_eq!(c.labels["env"], "prod");
+        assert_eq!(c.api, crate::Api::Standard);
+        assert_eq!(c.compression, crate::Compression::None);
+        assert_eq!(
+            c.overflow,
+            Overflow::Block {
+                max: std::time::Duration::from_millis(250)
+            }
+        );
+        assert_eq!(
+            (c.queue_bytes, c.batch_max_events, c.batch_max_bytes),
+            (10485760, 100, 65536)
+        );
+        assert_eq!(c.linger.as_millis(), 20);
+        assert_eq!(c.request_timeout.as_millis(), 3000);
+        assert!(c.tls.danger_accept_invalid_certs);
+        assert_eq!(
+            (c.retry.max_tries, c.retry.base.as_millis(), c.retry.max.as_millis()),
+            (3, 5, 50)
+        );
+        assert!(matches!(c.format, crate::Format::Text));
+        assert_eq!(c.clock, crate::ClockMode::Wall);
+        assert_eq!(c.shutdown_timeout.as_millis(), 1500);
+        assert_eq!((c.gzip_level, c.max_line_bytes), (6, 4096));
+    }
+
+    #[test]
+    fn a_missing_variable_is_named() {
+        let e = env(&[("LTS_TOKEN", "")]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MissingConfig);
+        assert_eq!(e.to_string(), "LTS_TOKEN: required, not set");
+        let e = env(&[("LTS_ENDPOINT", "")]).unwrap_err();
+        assert!(e.to_string().contains("LTS_REGION"), "{e}");
+    }
+
+    #[test]
+    fn a_malformed_variable_is_named_with_what_was_expected() {
+        let cases = [
+            ("LTS_QUEUE_BYTES", "lots", "LTS_QUEUE_BYTES: expected a whole number, got \"lots\""),
+            ("LTS_API", "fast", "LTS_API: expected one of high-accuracy, standard, got \"fast\""),
+            ("LTS_OVERFLOW", "block:x", "LTS_OVERFLOW: expected drop, block or block:<ms>, got \"block:x\""),
+            ("LTS_LABELS", "a=1,b", "LTS_LABELS: expected key=value pairs separated by commas, got \"b\""),
+            ("LTS_INSECURE_SKIP_VERIFY", "maybe", "LTS_INSECURE_SKIP_VERIFY: expected true or false, got \"maybe\""),
+            ("LTS_LOG_GROUP_ID", "abc", "LTS_LOG_GROUP_ID: expected 36 characters in UUID form (8-4-4-4-12 hex digits), got 3 characters: \"abc\""),
+            ("LTS_ENDPOINT", "https://h/x", "LTS_ENDPOINT: expected only scheme://host[:port], without a path or query; remove \"/x\""),
+            ("LTS_BATCH_MAX_EVENTS", "0", "LTS_BATCH_MAX_EVENTS: expected at least 1"),
+            ("LTS_CA_FILE", "/nonexistent/ca.pem", "LTS_CA_FILE: cannot use CA file /nonexistent/ca.pem"),
+        ];
+        for (var, value, expected) in cases {
+            let e = env(&[(var, value)]).unwrap_err();
+            assert_eq!(e.setting(), Some(var));
+            assert!(e.to_string().starts_with(expected), "{var}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_region_is_used_when_no_endpoint_is_set() {
+        let c = env(&[("LTS_ENDPOINT", ""), ("LTS_REGION", "cn-north-4")]).unwrap();
+        assert_eq!(c.endpoint, "https://lts-access.cn-north-4.myhuaweicloud.com:8102");
+    }
+}

@@ -1,0 +1,75 @@
+//! The shipping pipeline behind `lts-log` and `lts-tracing`: it takes
+//! events captured on the caller's thread with their nanosecond time and
+//! delivers them to Huawei Cloud / Open Telekom Cloud Log Tank Service (LTS)
+//! through the high-precision reporting API.
+//!
+//! The caller pays for a [`Record`] and a channel send; one background
+//! thread formats ([`Format`]), batches (by count, bytes and linger),
+//! compresses (gzip), sends (ureq, with retries, backoff and jitter) and
+//! keeps count ([`Stats`]). Memory is bounded by a byte budget; what cannot
+//! be kept is dropped and counted, never lost silently.
+//!
+//! Most programs use it through `lts-log` or `lts-tracing`. Directly:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use lts_core::{Config, Level, Record, Shipper};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::from_env()?; // LTS_ENDPOINT or LTS_REGION, LTS_PROJECT_ID, ...
+//! let (shipper, guard) = Shipper::start(config)?;
+//!
+//! let record = Record::new(shipper.now_ns(), Level::Info, "my_app", "started")
+//!     .with_field("version", "1.2.3");
+//! let _ = shipper.send(record);
+//!
+//! shipper.flush(Duration::from_secs(5))?; // everything sent so far is delivered
+//! drop(guard); // flush what is left (5 s at most) and stop the thread
+//! # Ok(()) }
+//! ```
+//!
+//! # What happens on failure
+//! - 200: delivered. 400 (and other 4xx but 401, 408, 429): the batch is
+//!   dropped, counted in [`Stats::dropped_rejected`], and the service's
+//!   answer goes to the error hook. It is never retried: the same body
+//!   would be refused again.
+//! - 401, 408, 429, 5xx, timeouts and connection errors: retried with
+//!   exponential backoff and jitter ([`RetryPolicy`]), in order: later
+//!   batches wait behind the first, so LTS receives events in time order.
+//!   Out of tries, the batch is dropped and counted.
+//! - The queue budget ([`ConfigBuilder::queue_bytes`]) covers queued records
+//!   and batches awaiting delivery. When it is used up, `send` drops the new
+//!   record and counts it ([`Overflow::DropNewest`]) or waits a bounded time
+//!   ([`Overflow::Block`]).
+//! - Events whose time is more than two days from now are dropped before
+//!   sending and counted as rejected (the service would delete them).
+//! - A line longer than 1 MiB is cut with a `…[truncated N bytes]` marker
+//!   and counted in [`Stats::truncated`].
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod auth;
+mod batch;
+pub mod clock;
+mod config;
+mod diag;
+mod encode;
+mod env;
+mod error;
+mod format;
+mod record;
+mod shipper;
+mod transport;
+mod worker;
+
+pub use clock::ClockMode;
+pub use config::{
+    Api, Compression, Config, ConfigBuilder, Credentials, Overflow, RetryPolicy, Secret, Tls, MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS, MAX_LABELS, MIN_BATCH_BYTES,
+};
+pub use diag::{Diagnostic, DiagnosticKind};
+pub use error::{Error, ErrorKind, FlushError};
+pub use format::{write_rfc3339_nanos, Format, FormatRecord};
+pub use record::{current_thread_name, Field, Level, Record, SpanInfo, Str, Value};
+pub use shipper::{Guard, SendError, Shipper, Stats};
+pub use worker::is_shipper_thread;

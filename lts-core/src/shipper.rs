@@ -1,0 +1,416 @@
+//! [`Shipper`], the handle callers send records through; [`Guard`], which
+//! flushes and stops it on drop; [`Stats`], its counters.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::clock::{self, ClockMode};
+use crate::config::{Config, Overflow};
+use crate::error::{Error, ErrorKind, FlushError};
+use crate::record::Record;
+use crate::worker::{Msg, Worker};
+
+/// Counters of everything the pipeline did, since it started.
+///
+/// At any flush that returned, every record accepted has been accounted for:
+/// `enqueued == delivered + dropped_rejected + dropped_retries_exhausted +
+/// dropped_shutdown + pending()`, and `pending()` is 0. Records refused by
+/// `send` (`dropped_queue_full`) were never enqueued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Records accepted by [`Shipper::send`].
+    pub enqueued: u64,
+    /// Records the service acknowledged.
+    pub delivered: u64,
+    /// Records refused by `send` because the queue budget was used up (or
+    /// the shipper was shut down).
+    pub dropped_queue_full: u64,
+    /// Records in batches the service refused (400 and other non-retryable
+    /// answers), and records outside the service's time window.
+    pub dropped_rejected: u64,
+    /// Records in batches that ran out of retries.
+    pub dropped_retries_exhausted: u64,
+    /// Records still undelivered when the shutdown deadline passed.
+    pub dropped_shutdown: u64,
+    /// Lines cut because they were longer than the line limit.
+    pub truncated: u64,
+    /// Requests that were retries of an earlier attempt.
+    pub retries: u64,
+    /// HTTP requests made.
+    pub requests: u64,
+    /// Body bytes sent, after compression.
+    pub bytes_sent: u64,
+    /// Body bytes sent, before compression.
+    pub bytes_raw: u64,
+}
+
+impl Stats {
+    /// Records accepted but neither delivered nor given up on yet.
+    pub fn pending(&self) -> u64 {
+        self.enqueued.saturating_sub(
+            self.delivered + self.dropped_rejected + self.dropped_retries_exhausted + self.dropped_shutdown,
+        )
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) enqueued: AtomicU64,
+    pub(crate) delivered: AtomicU64,
+    pub(crate) dropped_queue_full: AtomicU64,
+    pub(crate) dropped_rejected: AtomicU64,
+    pub(crate) dropped_retries_exhausted: AtomicU64,
+    pub(crate) dropped_shutdown: AtomicU64,
+    pub(crate) truncated: AtomicU64,
+    pub(crate) retries: AtomicU64,
+    pub(crate) requests: AtomicU64,
+    pub(crate) bytes_sent: AtomicU64,
+    pub(crate) bytes_raw: AtomicU64,
+}
+
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+impl Counters {
+    fn snapshot(&self) -> Stats {
+        let get = |c: &AtomicU64| c.load(Ordering::Acquire);
+        Stats {
+            enqueued: get(&self.enqueued),
+            delivered: get(&self.delivered),
+            dropped_queue_full: get(&self.dropped_queue_full),
+            dropped_rejected: get(&self.dropped_rejected),
+            dropped_retries_exhausted: get(&self.dropped_retries_exhausted),
+            dropped_shutdown: get(&self.dropped_shutdown),
+            truncated: get(&self.truncated),
+            retries: get(&self.retries),
+            requests: get(&self.requests),
+            bytes_sent: get(&self.bytes_sent),
+            bytes_raw: get(&self.bytes_raw),
+        }
+    }
+}
+
+/// The memory budget: bytes held by queued records and unsent batches.
+pub(crate) struct Budget {
+    used: AtomicUsize,
+    limit: usize,
+    waiters: AtomicUsize,
+    lock: Mutex<()>,
+    room: Condvar,
+}
+
+impl Budget {
+    fn new(limit: usize) -> Budget {
+        Budget {
+            used: AtomicUsize::new(0),
+            limit,
+            waiters: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            room: Condvar::new(),
+        }
+    }
+
+    /// Takes `n` bytes of the budget if they are free.
+    #[inline]
+    fn try_reserve(&self, n: usize) -> bool {
+        let before = self.used.fetch_add(n, Ordering::AcqRel);
+        if before + n <= self.limit {
+            return true;
+        }
+        self.used.fetch_sub(n, Ordering::AcqRel);
+        false
+    }
+
+    /// Takes `n` bytes, waiting up to `max` for them.
+    fn reserve_within(&self, n: usize, max: Duration) -> bool {
+        if self.try_reserve(n) {
+            return true;
+        }
+        let deadline = Instant::now() + max;
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let ok = loop {
+            if self.try_reserve(n) {
+                break true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break false;
+            }
+            guard = match self.room.wait_timeout(guard, deadline - now) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        };
+        drop(guard);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        ok
+    }
+
+    /// Gives `n` bytes back.
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.used.fetch_sub(n, Ordering::AcqRel);
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.room.notify_all();
+        }
+    }
+
+    /// Bytes in use now.
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+}
+
+/// State shared by the handles and the worker.
+pub(crate) struct Shared {
+    pub(crate) budget: Budget,
+    pub(crate) counters: Counters,
+    /// Set by the first shutdown; `send` refuses records from then on.
+    closed: AtomicBool,
+}
+
+/// Why [`Shipper::send`] did not take a record. The record is dropped and
+/// counted in [`Stats::dropped_queue_full`] either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The queue budget was used up (after waiting, in `Overflow::Block` mode).
+    QueueFull,
+    /// The shipper was shut down.
+    ShutDown,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SendError::QueueFull => "the queue budget is used up; the record was dropped",
+            SendError::ShutDown => "the shipper is shut down; the record was dropped",
+        })
+    }
+}
+
+impl std::error::Error for SendError {}
+
+struct Inner {
+    tx: Sender<Msg>,
+    shared: Arc<Shared>,
+    overflow: Overflow,
+    clock: ClockMode,
+    worker: Thread,
+    join: Mutex<Option<JoinHandle<()>>>,
+    /// The outcome of the first shutdown, handed to later calls.
+    shutdown_result: Mutex<Option<Result<(), FlushError>>>,
+}
+
+/// The handle to a running pipeline: cheap to clone, safe to share.
+///
+/// [`send`](Shipper::send) costs the caller a size estimate, one atomic
+/// reservation and a channel send; the background thread formats, batches,
+/// compresses and delivers.
+#[derive(Clone)]
+pub struct Shipper {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Shipper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shipper")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shipper {
+    /// Starts the background thread and returns the handle and the guard
+    /// that shuts it down on drop.
+    ///
+    /// Fails only if the TLS settings cannot be used or the thread cannot be
+    /// spawned; the service is not contacted until there is something to send.
+    pub fn start(config: Config) -> Result<(Shipper, Guard), Error> {
+        let shared = Arc::new(Shared {
+            budget: Budget::new(config.queue_bytes),
+            counters: Counters::default(),
+            closed: AtomicBool::new(false),
+        });
+        let (tx, rx): (Sender<Msg>, Receiver<Msg>) = crossbeam_channel::unbounded();
+        let worker = Worker::new(&config, rx, shared.clone())?;
+        let join = std::thread::Builder::new()
+            .name("lts-shipper".into())
+            .spawn(move || worker.run())
+            .map_err(|e| Error::new(ErrorKind::Start, None, "cannot start the shipper thread").with_source(e))?;
+        let shipper = Shipper {
+            inner: Arc::new(Inner {
+                tx,
+                shared,
+                overflow: config.overflow,
+                clock: config.clock,
+                worker: join.thread().clone(),
+                join: Mutex::new(Some(join)),
+                shutdown_result: Mutex::new(None),
+            }),
+        };
+        let guard = Guard {
+            shipper: shipper.clone(),
+            timeout: config.shutdown_timeout,
+        };
+        Ok((shipper, guard))
+    }
+
+    /// Reads the capture time with this shipper's clock mode. Call it first
+    /// thing when an event happens.
+    #[inline]
+    pub fn now_ns(&self) -> u64 {
+        clock::now_ns(self.inner.clock)
+    }
+
+    /// Hands a record to the worker.
+    ///
+    /// In `Overflow::DropNewest` mode (the default) this never waits: when
+    /// the queue budget is used up the record is dropped and counted. In
+    /// `Overflow::Block { max }` mode it waits up to `max` for room first.
+    pub fn send(&self, record: Record) -> Result<(), SendError> {
+        let shared = &self.inner.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            add(&shared.counters.dropped_queue_full, 1);
+            return Err(SendError::ShutDown);
+        }
+        let size = record.memory_size();
+        let reserved = match self.inner.overflow {
+            Overflow::DropNewest => shared.budget.try_reserve(size),
+            Overflow::Block { max } => shared.budget.reserve_within(size, max),
+        };
+        if !reserved {
+            add(&shared.counters.dropped_queue_full, 1);
+            return Err(SendError::QueueFull);
+        }
+        add(&shared.counters.enqueued, 1);
+        if self.inner.tx.send(Msg::Record(record, size)).is_err() {
+            // The worker is gone (it only stops after a shutdown).
+            shared.budget.release(size);
+            add(&shared.counters.dropped_shutdown, 1);
+            return Err(SendError::ShutDown);
+        }
+        Ok(())
+    }
+
+    /// Waits until every record sent before this call has been delivered or
+    /// given up on, or until `timeout` passes.
+    ///
+    /// `Ok(())`: all delivered. `Err(FlushError::Lost { lost })`: all dealt
+    /// with, `lost` of them dropped (see [`Stats`]). `Err(Timeout)`: the
+    /// deadline passed first; the records stay queued.
+    pub fn flush(&self, timeout: Duration) -> Result<(), FlushError> {
+        if self.inner.shared.closed.load(Ordering::Acquire) {
+            return Err(FlushError::ShutDown);
+        }
+        let (ack, done) = crossbeam_channel::bounded(1);
+        let deadline = Instant::now() + timeout;
+        if self.inner.tx.send(Msg::Flush { ack, deadline }).is_err() {
+            return Err(FlushError::ShutDown);
+        }
+        self.inner.worker.unpark();
+        match done.recv_deadline(deadline) {
+            Ok(0) => Ok(()),
+            Ok(lost) => Err(FlushError::Lost { lost }),
+            Err(_) => Err(FlushError::Timeout {
+                pending: self.stats().pending(),
+            }),
+        }
+    }
+
+    /// Flushes, waiting up to `timeout`, then stops the background thread.
+    /// Records still undelivered at the deadline are counted in
+    /// [`Stats::dropped_shutdown`] and reported through the error hook.
+    ///
+    /// Later calls (and sends) are harmless: they return the first call's
+    /// outcome (and `SendError::ShutDown`). Returns within `timeout` (plus a
+    /// few milliseconds) even if the service hangs.
+    pub fn shutdown(&self, timeout: Duration) -> Result<(), FlushError> {
+        let mut result = self.inner.shutdown_result.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = result.as_ref() {
+            return r.clone();
+        }
+        self.inner.shared.closed.store(true, Ordering::Release);
+        let deadline = Instant::now() + timeout;
+        let (ack, done) = crossbeam_channel::bounded(1);
+        let outcome = if self.inner.tx.send(Msg::Shutdown { ack, deadline }).is_err() {
+            Ok(())
+        } else {
+            self.inner.worker.unpark();
+            // A little grace past the deadline for the worker to count and answer.
+            match done.recv_deadline(deadline + Duration::from_millis(50)) {
+                Ok(0) => Ok(()),
+                Ok(lost) => Err(FlushError::Lost { lost }),
+                Err(_) => Err(FlushError::Timeout {
+                    pending: self.stats().pending(),
+                }),
+            }
+        };
+        if outcome.is_ok() || matches!(outcome, Err(FlushError::Lost { .. })) {
+            // The worker answered, so it is ending: joining is quick.
+            if let Some(join) = self.inner.join.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                let _ = join.join();
+            }
+        }
+        *result = Some(outcome.clone());
+        outcome
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.inner.shared.counters.snapshot()
+    }
+
+    /// Bytes of the queue budget in use now (records queued plus batches
+    /// awaiting delivery).
+    pub fn queued_bytes(&self) -> usize {
+        self.inner.shared.budget.used()
+    }
+}
+
+/// Shuts the shipper down when dropped, waiting up to the configured
+/// shutdown timeout (default 5 s) for delivery.
+///
+/// The global logger and a subscriber layer are never dropped, so keep the
+/// guard alive in `main` until the program ends: its drop is how the
+/// program says "I'm exiting, deliver what you have".
+#[must_use = "dropping the guard shuts the shipper down at once; keep it until the program ends"]
+#[derive(Debug)]
+pub struct Guard {
+    shipper: Shipper,
+    timeout: Duration,
+}
+
+impl Guard {
+    /// The shipper this guard stops.
+    pub fn shipper(&self) -> &Shipper {
+        &self.shipper
+    }
+
+    /// Changes how long the drop waits.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Shuts down now and returns the outcome (the drop does the same and
+    /// ignores it).
+    pub fn shutdown(self) -> Result<(), FlushError> {
+        self.shipper.shutdown(self.timeout)
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.shipper.shutdown(self.timeout);
+    }
+}

@@ -1,0 +1,542 @@
+//! The background thread: receives records, formats them, batches,
+//! compresses, delivers with retries, and answers flushes.
+//!
+//! It marks itself (see [`is_shipper_thread`]) so that nothing it does,
+//! including the `log` records ureq and rustls emit on it, comes back into
+//! the pipeline. Its own diagnostics go to the error hook.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+
+use crate::batch::{truncate_with_marker, truncation_marker, Batch, Builder, MARKER_MAX};
+use crate::clock;
+use crate::config::{Compression, Config, RetryPolicy};
+use crate::diag::{DiagnosticKind, Reporter};
+use crate::encode::{compress, labels_json, write_json_str};
+use crate::format::Format;
+use crate::record::Record;
+use crate::shipper::{add, Shared};
+use crate::transport::{Outcome, Transport};
+
+thread_local! {
+    static IS_SHIPPER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current thread is a shipper's background thread.
+///
+/// Front ends (`lts-log`, `lts-tracing`) check this first and ignore events
+/// from that thread, so the transport's own logging can never loop back.
+#[inline]
+pub fn is_shipper_thread() -> bool {
+    IS_SHIPPER.try_with(Cell::get).unwrap_or(false)
+}
+
+/// How long the worker sleeps between looks at the queue while a batch is
+/// open. Senders never wake it: it collects what arrived at each look.
+const TICK: Duration = Duration::from_millis(2);
+
+pub(crate) enum Msg {
+    Record(Record, usize),
+    Flush { ack: Sender<u64>, deadline: Instant },
+    Shutdown { ack: Sender<u64>, deadline: Instant },
+}
+
+/// Someone waiting for every batch with `seq < target` to be resolved.
+struct Waiter {
+    target: u64,
+    lost: u64,
+    ack: Sender<u64>,
+    deadline: Instant,
+}
+
+pub(crate) struct Worker {
+    rx: Receiver<Msg>,
+    shared: Arc<Shared>,
+    transport: Transport,
+    reporter: Reporter,
+    format: Format,
+    compression: Compression,
+    gzip_level: u32,
+    labels_json: String,
+    builder: Builder,
+    pending: VecDeque<Batch>,
+    next_seq: u64,
+    waiters: Vec<Waiter>,
+    shutdown: Option<Waiter>,
+    disconnected: bool,
+    line: String,
+    escaped: String,
+    max_line_bytes: usize,
+    time_window_ns: u64,
+    retry: RetryPolicy,
+    request_timeout: Duration,
+    shutdown_timeout: Duration,
+    rng: u64,
+    queue_full_reported: u64,
+}
+
+impl Worker {
+    pub(crate) fn new(config: &Config, rx: Receiver<Msg>, shared: Arc<Shared>) -> Result<Worker, crate::Error> {
+        let labels_json = labels_json(&config.labels);
+        Ok(Worker {
+            rx,
+            shared,
+            transport: Transport::new(config)?,
+            reporter: Reporter::new(config.error_hook.clone()),
+            format: config.format.clone(),
+            compression: config.compression,
+            gzip_level: config.gzip_level,
+            builder: Builder::new(
+                config.api,
+                &labels_json,
+                config.batch_max_events,
+                config.batch_max_bytes,
+                config.linger,
+            ),
+            labels_json,
+            pending: VecDeque::new(),
+            next_seq: 0,
+            waiters: Vec::new(),
+            shutdown: None,
+            disconnected: false,
+            line: String::new(),
+            escaped: String::new(),
+            max_line_bytes: config.max_line_bytes,
+            time_window_ns: u64::try_from(config.time_window.as_nanos()).unwrap_or(u64::MAX),
+            retry: config.retry,
+            request_timeout: config.request_timeout,
+            shutdown_timeout: config.shutdown_timeout,
+            rng: clock::wall_ns() | 1,
+            queue_full_reported: 0,
+        })
+    }
+
+    pub(crate) fn run(mut self) {
+        IS_SHIPPER.with(|c| c.set(true));
+        loop {
+            self.receive();
+            self.report_queue_full();
+            let now = Instant::now();
+            if self.builder.linger_deadline().is_some_and(|d| d <= now) || self.shutdown.is_some() {
+                self.seal();
+            }
+            self.send_ready();
+            self.answer_waiters();
+            if self.try_finish() {
+                return;
+            }
+        }
+    }
+
+    /// Waits for work as the state asks, then takes everything queued.
+    fn receive(&mut self) {
+        let idle = self.builder.is_empty() && self.pending.is_empty() && self.shutdown.is_none();
+        if idle && !self.disconnected {
+            // Nothing to do until something arrives: block (the one wake-up
+            // a sender pays for, once per idle period).
+            match self.rx.recv() {
+                Ok(msg) => self.handle(msg),
+                Err(_) => self.on_disconnect(),
+            }
+        } else if self.rx.is_empty() {
+            let now = Instant::now();
+            let mut wake = now + TICK;
+            if let Some(d) = self.builder.linger_deadline() {
+                wake = wake.min(d);
+            }
+            if let Some(b) = self.pending.front() {
+                wake = wake.min(b.not_before);
+            }
+            if let Some(s) = &self.shutdown {
+                wake = wake.min(s.deadline);
+            }
+            if wake > now {
+                std::thread::park_timeout(wake - now);
+            }
+        }
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        loop {
+            match self.rx.try_recv() {
+                Ok(msg) => self.handle(msg),
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => return self.on_disconnect(),
+            }
+        }
+    }
+
+    /// Every handle is gone without a shutdown: shut down as the guard would.
+    fn on_disconnect(&mut self) {
+        if !self.disconnected && self.shutdown.is_none() {
+            let (ack, _) = crossbeam_channel::bounded(1);
+            self.start_shutdown(ack, Instant::now() + self.shutdown_timeout);
+        }
+        self.disconnected = true;
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Record(record, size) => self.add_record(record, size),
+            Msg::Flush { ack, deadline } => {
+                self.seal();
+                self.waiters.push(Waiter {
+                    target: self.next_seq,
+                    lost: 0,
+                    ack,
+                    deadline,
+                });
+            }
+            Msg::Shutdown { ack, deadline } => self.start_shutdown(ack, deadline),
+        }
+    }
+
+    fn start_shutdown(&mut self, ack: Sender<u64>, deadline: Instant) {
+        self.seal();
+        self.shutdown = Some(Waiter {
+            target: u64::MAX,
+            lost: 0,
+            ack,
+            deadline,
+        });
+    }
+
+    fn add_record(&mut self, mut record: Record, size: usize) {
+        let now_ns = clock::wall_ns();
+        if record.time_ns.abs_diff(now_ns) > self.time_window_ns {
+            add(&self.shared.counters.dropped_rejected, 1);
+            self.shared.budget.release(size);
+            self.builder.add_lost(1);
+            let (t, window) = (record.time_ns, self.time_window_ns / 1_000_000_000);
+            self.reporter.report(DiagnosticKind::OutsideTimeWindow, || {
+                let mut at = String::new();
+                crate::format::write_rfc3339_nanos(&mut at, t);
+                format!("dropped a record stamped {at}: more than {window} s from now, the service would delete it")
+            });
+            return;
+        }
+        let time_ns = record.time_ns;
+        let cut = self.format_line(&mut record);
+        drop(record);
+        let limit = self.builder.max_escaped_line();
+        let mut cut_more = 0;
+        loop {
+            self.escaped.clear();
+            write_json_str(&mut self.escaped, &self.line);
+            if self.escaped.len() <= limit {
+                break;
+            }
+            // Escaping made the line too long for one request: cut the line
+            // in proportion (escapes are at most 6 bytes a byte).
+            let target = (self.line.len() as u128 * limit as u128 / self.escaped.len() as u128) as usize;
+            cut_more += truncate_with_marker(&mut self.line, target.saturating_sub(8).max(MARKER_MAX + 8));
+        }
+        if cut + cut_more > 0 {
+            add(&self.shared.counters.truncated, 1);
+            let total = cut + cut_more;
+            self.reporter.report(DiagnosticKind::Truncated, || {
+                format!("cut {total} bytes from a log line longer than the line limit")
+            });
+        }
+        if !self.builder.fits(self.escaped.len()) {
+            self.seal();
+        }
+        self.builder.push(time_ns, &self.escaped, size, Instant::now());
+        if self.builder.is_full() {
+            self.seal();
+        }
+    }
+
+    /// Formats the record into `self.line`, fitting it to the line limit:
+    /// first by cutting the message (which keeps a JSON line valid JSON),
+    /// then, if fields alone are too long, by cutting the line. Returns the
+    /// bytes cut.
+    fn format_line(&mut self, record: &mut Record) -> usize {
+        self.line.clear();
+        self.format.format(record, &mut self.line);
+        if self.line.len() <= self.max_line_bytes {
+            return 0;
+        }
+        let excess = self.line.len() - self.max_line_bytes;
+        let mut cut = 0;
+        if record.message.len() > excess + MARKER_MAX {
+            let mut keep = record.message.len() - excess - MARKER_MAX;
+            while !record.message.is_char_boundary(keep) {
+                keep -= 1;
+            }
+            cut = record.message.len() - keep;
+            record.message.truncate(keep);
+            record.message.push_str(&truncation_marker(cut));
+            self.line.clear();
+            self.format.format(record, &mut self.line);
+        }
+        cut + truncate_with_marker(&mut self.line, self.max_line_bytes)
+    }
+
+    /// Seals the open batch into a pending one.
+    fn seal(&mut self) {
+        if self.builder.is_empty() && self.builder.lost_before() == 0 {
+            return;
+        }
+        let sealed = self.builder.take(&self.labels_json);
+        let raw_len = sealed.raw.len();
+        let (wire, content_encoding) = if sealed.events == 0 {
+            (Vec::new(), None)
+        } else {
+            match compress(self.compression, self.gzip_level, sealed.raw) {
+                Ok(w) => w,
+                // Compressing into memory cannot fail; were it to, the batch
+                // is given up on and counted like a refused one.
+                Err(_) => (Vec::new(), None),
+            }
+        };
+        // From now on the batch holds its wire bytes, not the records.
+        let reserved = sealed.reserved.min(wire.capacity());
+        self.shared.budget.release(sealed.reserved - reserved);
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pending.push_back(Batch {
+            seq,
+            wire,
+            content_encoding,
+            raw_len,
+            events: sealed.events,
+            reserved,
+            lost_before: sealed.lost_before,
+            attempts: 0,
+            not_before: Instant::now(),
+        });
+    }
+
+    /// Sends the batches whose time has come, oldest first. Between
+    /// requests it takes in what arrived, so the queue keeps moving.
+    fn send_ready(&mut self) {
+        while let Some(front) = self.pending.front() {
+            let now = Instant::now();
+            if front.not_before > now {
+                return;
+            }
+            if front.events == 0 || front.wire.is_empty() {
+                let b = self.pending.pop_front().expect("front exists");
+                let lost = b.lost_before + b.events;
+                add(&self.shared.counters.dropped_rejected, b.events);
+                self.resolve(b, lost);
+                continue;
+            }
+            let mut timeout = self.request_timeout;
+            if let Some(s) = &self.shutdown {
+                match s.deadline.checked_duration_since(now) {
+                    Some(left) if !left.is_zero() => timeout = timeout.min(left),
+                    _ => return,
+                }
+            }
+            let counters = &self.shared.counters;
+            add(&counters.requests, 1);
+            add(&counters.bytes_sent, front.wire.len() as u64);
+            add(&counters.bytes_raw, front.raw_len as u64);
+            let outcome = self.transport.send(&front.wire, front.content_encoding, timeout);
+            self.on_outcome(outcome);
+            self.drain();
+        }
+    }
+
+    fn on_outcome(&mut self, outcome: Outcome) {
+        let counters = &self.shared.counters;
+        match outcome {
+            Outcome::Delivered => {
+                let b = self.pending.pop_front().expect("a batch was sent");
+                add(&counters.delivered, b.events);
+                let lost = b.lost_before;
+                self.resolve(b, lost);
+            }
+            Outcome::Rejected { status, answer } => {
+                let b = self.pending.pop_front().expect("a batch was sent");
+                add(&counters.dropped_rejected, b.events);
+                let n = b.events;
+                self.reporter.report(DiagnosticKind::Rejected, || {
+                    format!("the service refused a batch of {n} records with HTTP {status}: {answer}; dropped")
+                });
+                let lost = b.lost_before + b.events;
+                self.resolve(b, lost);
+            }
+            Outcome::Unauthorized { answer } => {
+                self.transport.on_unauthorized();
+                self.retry_or_drop(DiagnosticKind::Unauthorized, format!("HTTP 401: {answer}"), None);
+            }
+            Outcome::Retry { reason, retry_after } => {
+                self.retry_or_drop(DiagnosticKind::Retrying, reason, retry_after);
+            }
+        }
+    }
+
+    fn retry_or_drop(&mut self, kind: DiagnosticKind, reason: String, retry_after: Option<Duration>) {
+        let counters = &self.shared.counters;
+        let tries = self.retry.max_tries;
+        let front = self.pending.front_mut().expect("a batch was sent");
+        front.attempts += 1;
+        if front.attempts >= tries {
+            let b = self.pending.pop_front().expect("front exists");
+            add(&counters.dropped_retries_exhausted, b.events);
+            let n = b.events;
+            self.reporter.report(DiagnosticKind::RetriesExhausted, || {
+                format!("gave up on a batch of {n} records after {tries} tries; last error: {reason}")
+            });
+            let lost = b.lost_before + b.events;
+            self.resolve(b, lost);
+            return;
+        }
+        add(&counters.retries, 1);
+        let attempts = front.attempts;
+        let delay = backoff(&self.retry, attempts, next_random(&mut self.rng));
+        let delay = retry_after.map_or(delay, |ra| ra.min(self.retry.max).max(delay));
+        front.not_before = Instant::now() + delay;
+        self.reporter.report(kind, || {
+            format!(
+                "attempt {attempts} of {tries} failed ({reason}); retrying in {} ms",
+                delay.as_millis()
+            )
+        });
+    }
+
+    /// A batch is done with: give its bytes back and tell the waiters.
+    fn resolve(&mut self, batch: Batch, lost: u64) {
+        self.shared.budget.release(batch.reserved);
+        for w in self.waiters.iter_mut().chain(self.shutdown.as_mut()) {
+            if batch.seq < w.target {
+                w.lost += lost;
+            }
+        }
+    }
+
+    fn answer_waiters(&mut self) {
+        let done_below = self.pending.front().map_or(self.next_seq, |b| b.seq);
+        let now = Instant::now();
+        self.waiters.retain(|w| {
+            if w.target <= done_below {
+                let _ = w.ack.send(w.lost);
+                false
+            } else {
+                // A waiter whose caller stopped waiting is forgotten.
+                w.deadline > now
+            }
+        });
+    }
+
+    /// Ends the thread once a shutdown has everything delivered, or its
+    /// deadline passed, or the next try would come after it.
+    fn try_finish(&mut self) -> bool {
+        let Some(s) = &self.shutdown else {
+            return false;
+        };
+        let now = Instant::now();
+        let all_done = self.pending.is_empty() && self.builder.is_empty() && self.rx.is_empty();
+        let out_of_time = now >= s.deadline || self.pending.front().is_some_and(|b| b.not_before >= s.deadline);
+        if !all_done && !out_of_time {
+            return false;
+        }
+        self.seal();
+        // Whatever is left, including records sent in a race with the
+        // shutdown, is counted as undelivered.
+        let mut never_batched = 0;
+        while let Ok(msg) = self.rx.try_recv() {
+            if let Msg::Record(_, size) = msg {
+                self.shared.budget.release(size);
+                never_batched += 1;
+            }
+        }
+        let mut undelivered = never_batched;
+        while let Some(b) = self.pending.pop_front() {
+            undelivered += b.events;
+            let lost = b.lost_before + b.events;
+            self.resolve(b, lost);
+        }
+        add(&self.shared.counters.dropped_shutdown, undelivered);
+        if undelivered > 0 {
+            self.reporter.report(DiagnosticKind::Shutdown, || {
+                format!("shut down with {undelivered} records undelivered")
+            });
+        }
+        let s = self.shutdown.take().expect("checked above");
+        for w in self.waiters.drain(..) {
+            let _ = w.ack.send(w.lost);
+        }
+        // Records drained from the channel were never in a batch, so they
+        // are not in the waiter's count yet.
+        let _ = s.ack.send(s.lost + never_batched);
+        true
+    }
+
+    fn report_queue_full(&mut self) {
+        let dropped = self
+            .shared
+            .counters
+            .dropped_queue_full
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if dropped > self.queue_full_reported {
+            let new = dropped - self.queue_full_reported;
+            self.queue_full_reported = dropped;
+            self.reporter.report(DiagnosticKind::QueueFull, || {
+                format!("dropped {new} records: the queue budget is used up (the service is slow or unreachable)")
+            });
+        }
+    }
+}
+
+/// Backoff before attempt `attempts + 1`: `base * 2^(attempts-1)` capped at
+/// `max`, then a random value between half of it and all of it.
+pub(crate) fn backoff(policy: &RetryPolicy, attempts: u32, random: u64) -> Duration {
+    let exp = attempts.saturating_sub(1).min(32);
+    let full = policy.base.saturating_mul(1u32 << exp.min(31)).min(policy.max);
+    let nanos = full.as_nanos() as u64;
+    let half = nanos / 2;
+    Duration::from_nanos(half + if half == 0 { 0 } else { random % (half + 1) })
+}
+
+/// xorshift64: enough randomness for jitter, no dependency.
+fn next_random(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter_between_half_and_all() {
+        let p = RetryPolicy {
+            max_tries: 10,
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        };
+        assert_eq!(backoff(&p, 1, 0), Duration::from_millis(50));
+        assert_eq!(
+            backoff(&p, 1, u64::MAX - (u64::MAX % 50_000_001)),
+            Duration::from_millis(50)
+        );
+        assert_eq!(
+            backoff(&p, 2, 100_000_000),
+            Duration::from_millis(100) + Duration::from_nanos(100_000_000 % 100_000_001)
+        );
+        assert_eq!(backoff(&p, 3, 0), Duration::from_millis(200));
+        assert_eq!(backoff(&p, 20, 0), Duration::from_millis(500));
+        for r in [1u64, 12345, u64::MAX] {
+            let d = backoff(&p, 5, r);
+            assert!(d >= Duration::from_millis(500) && d <= Duration::from_secs(1), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn the_thread_marker_is_off_for_other_threads() {
+        assert!(!is_shipper_thread());
+    }
+}
