@@ -211,7 +211,7 @@ mod tests {
     use crate::record::{Level, SpanInfo};
 
     // 2026-11-24T13:00:00.123456789Z
-    const T: u64 = 1_795_957_200_123_456_789;
+    const T: u64 = 1_795_525_200_123_456_789;
 
     fn sample() -> Record {
         let mut r = Record::new(T, Level::Info, "my_app::http", "request handled in 17 ms")

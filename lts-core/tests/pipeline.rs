@@ -1,0 +1,475 @@
+//! The pipeline against lts-mock: delivery, order, time, batching caps,
+//! compression, truncation, and what each kind of failure does.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lts_core::{
+    clock, Api, Compression, Config, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Overflow, Record,
+    RetryPolicy, Shipper, Stats,
+};
+use lts_mock::MockLts;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn config(mock: &MockLts) -> ConfigBuilder {
+    Config::builder()
+        .endpoint(mock.endpoint())
+        .project_id(lts_mock::PROJECT_ID)
+        .log_group_id(lts_mock::LOG_GROUP_ID)
+        .log_stream_id(lts_mock::LOG_STREAM_ID)
+        .token(mock.token())
+        .linger(Duration::from_millis(5))
+        .retry(RetryPolicy {
+            max_tries: 4,
+            base: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+        })
+}
+
+fn record(shipper: &Shipper, message: impl Into<String>) -> Record {
+    Record::new(shipper.now_ns(), Level::Info, "pipeline", message)
+}
+
+fn message_of(line: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    v["message"].as_str().unwrap().to_owned()
+}
+
+/// Collects diagnostics for assertions.
+fn hook() -> (
+    Arc<Mutex<Vec<Diagnostic>>>,
+    impl Fn(&Diagnostic) + Send + Sync + 'static,
+) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    (seen, move |d: &Diagnostic| s.lock().unwrap().push(d.clone()))
+}
+
+#[test]
+fn every_record_sent_and_flushed_arrives_in_order_with_its_capture_time() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).label("app", "test").build().unwrap()).unwrap();
+    let mut sent = Vec::new();
+    for i in 0..500 {
+        let before = clock::wall_ns();
+        let r = record(&shipper, format!("event {i}")).with_field("i", i as u64);
+        let after = clock::wall_ns();
+        assert!(r.time_ns >= before && r.time_ns <= after + 1_000);
+        sent.push(r.time_ns);
+        shipper.send(r).unwrap();
+    }
+    shipper.flush(WAIT).unwrap();
+
+    let events = mock.events();
+    assert_eq!(events.len(), 500);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.time_ns, sent[i], "event {i} arrived with another time");
+        assert_eq!(message_of(&e.line), format!("event {i}"));
+        assert_eq!(e.labels.get("app").map(String::as_str), Some("test"));
+        assert_eq!(e.api, lts_mock::Api::HighAccuracy);
+    }
+    let stats = shipper.stats();
+    assert_eq!((stats.enqueued, stats.delivered, stats.pending()), (500, 500, 0));
+}
+
+#[test]
+fn times_are_strictly_increasing_across_two_threads() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).build().unwrap()).unwrap();
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            let shipper = shipper.clone();
+            std::thread::spawn(move || {
+                for i in 0..2_000 {
+                    shipper.send(record(&shipper, format!("{t}-{i}"))).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    shipper.flush(WAIT).unwrap();
+    let mut times: Vec<u64> = mock.events().iter().map(|e| e.time_ns).collect();
+    assert_eq!(times.len(), 4_000);
+    times.sort_unstable();
+    times.dedup();
+    assert_eq!(times.len(), 4_000, "two events share a time");
+}
+
+#[test]
+fn a_gzip_body_decodes_to_the_same_events_as_an_uncompressed_one() {
+    let mut lines = Vec::new();
+    for compression in [Compression::Gzip, Compression::None] {
+        let mock = MockLts::start().unwrap();
+        let (shipper, _guard) = Shipper::start(config(&mock).compression(compression).build().unwrap()).unwrap();
+        for i in 0..100 {
+            let mut r = Record::new(
+                1_700_000_000_000_000_000 + i,
+                Level::Warn,
+                "gz",
+                format!("line {i} é \"q\""),
+            );
+            r.time_ns = clock::wall_ns() - 1_000_000_000 + i;
+            shipper.send(r).unwrap();
+        }
+        shipper.flush(WAIT).unwrap();
+        let requests = mock.requests();
+        let encoding = requests[0].content_encoding.clone();
+        match compression {
+            Compression::Gzip => {
+                assert_eq!(encoding.as_deref(), Some("gzip"));
+                let (wire, decoded) = (requests[0].wire_bytes, requests[0].decoded_bytes);
+                assert!(wire * 3 < decoded, "gzip saved too little: {wire} of {decoded}");
+                let stats = shipper.stats();
+                assert_eq!(
+                    stats.bytes_sent as usize,
+                    requests.iter().map(|r| r.wire_bytes).sum::<usize>()
+                );
+                assert_eq!(
+                    stats.bytes_raw as usize,
+                    requests.iter().map(|r| r.decoded_bytes).sum::<usize>()
+                );
+            }
+            _ => assert_eq!(encoding, None),
+        }
+        lines.push(
+            mock.events()
+                .into_iter()
+                .map(|e| message_of(&e.line))
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(lines[0].len(), 100);
+    assert_eq!(lines[0], lines[1]);
+}
+
+#[test]
+fn batches_respect_the_event_cap() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(
+        config(&mock)
+            .batch_max_events(10)
+            .linger(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    for i in 0..95 {
+        shipper.send(record(&shipper, format!("{i}"))).unwrap();
+    }
+    shipper.flush(WAIT).unwrap();
+    let sizes: Vec<usize> = mock.requests().iter().map(|r| r.events).collect();
+    assert_eq!(sizes, [vec![10; 9], vec![5]].concat());
+}
+
+#[test]
+fn batches_respect_the_byte_cap() {
+    let mock = MockLts::start().unwrap();
+    let cap = 8 * 1024;
+    let (shipper, _guard) = Shipper::start(
+        config(&mock)
+            .batch_max_bytes(cap)
+            .linger(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    for i in 0..200 {
+        shipper
+            .send(record(&shipper, format!("{i:05} {}", "x".repeat(300))))
+            .unwrap();
+    }
+    shipper.flush(WAIT).unwrap();
+    let requests = mock.requests();
+    assert_eq!(requests.iter().map(|r| r.events).sum::<usize>(), 200);
+    assert!(requests.len() > 200 * 300 / cap, "{} requests", requests.len());
+    for r in &requests {
+        assert!(r.decoded_bytes <= cap, "a body of {} bytes", r.decoded_bytes);
+        // Full batches are nearly full: the cap is a cap, not a target missed by far.
+        assert!(r.decoded_bytes > cap - 1024 || r.index == requests.len() - 1);
+    }
+}
+
+#[test]
+fn a_batch_is_sent_when_its_linger_time_passes_without_a_flush() {
+    let mock = MockLts::start().unwrap();
+    let linger = Duration::from_millis(150);
+    let (shipper, _guard) = Shipper::start(config(&mock).linger(linger).build().unwrap()).unwrap();
+    let sent = Instant::now();
+    shipper.send(record(&shipper, "lingering")).unwrap();
+    shipper.send(record(&shipper, "lingering too")).unwrap();
+    assert!(mock.wait_for_events(2, WAIT));
+    assert!(
+        sent.elapsed() >= linger,
+        "sent before the linger time: {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(mock.requests().len(), 1);
+}
+
+#[test]
+fn an_oversize_line_is_truncated_with_a_marker_and_counted() {
+    let mock = MockLts::start().unwrap();
+    let (seen, hook) = hook();
+    let (shipper, _guard) =
+        Shipper::start(config(&mock).max_line_bytes(4096).error_hook(hook).build().unwrap()).unwrap();
+    shipper.send(record(&shipper, "a".repeat(10_000))).unwrap();
+    shipper.send(record(&shipper, "small")).unwrap();
+    shipper.flush(WAIT).unwrap();
+    let events = mock.events();
+    assert_eq!(events.len(), 2);
+    let line = &events[0].line;
+    assert!(line.len() <= 4096, "{}", line.len());
+    let message = message_of(line); // still valid JSON: the message was cut, not the line
+    assert!(
+        message.ends_with(" bytes]") && message.contains("…[truncated "),
+        "{message}"
+    );
+    let cut: usize = message
+        .rsplit("truncated ")
+        .next()
+        .unwrap()
+        .trim_end_matches(" bytes]")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        message.len() - "…[truncated  bytes]".len() - cut.to_string().len() + cut,
+        10_000
+    );
+    assert_eq!(message_of(&events[1].line), "small");
+    assert_eq!(shipper.stats().truncated, 1);
+    assert_eq!(seen.lock().unwrap()[0].kind, DiagnosticKind::Truncated);
+}
+
+#[test]
+fn a_400_is_not_retried_and_is_counted() {
+    let mock = MockLts::start().unwrap();
+    let (seen, hook) = hook();
+    let (shipper, _guard) = Shipper::start(config(&mock).error_hook(hook).build().unwrap()).unwrap();
+    mock.faults().fail_next(1, 400);
+    for i in 0..7 {
+        shipper.send(record(&shipper, format!("{i}"))).unwrap();
+    }
+    assert_eq!(shipper.flush(WAIT), Err(FlushError::Lost { lost: 7 }));
+    for i in 0..3 {
+        shipper.send(record(&shipper, format!("after {i}"))).unwrap();
+    }
+    shipper.flush(WAIT).unwrap();
+    let stats = shipper.stats();
+    assert_eq!(
+        (stats.dropped_rejected, stats.delivered, stats.retries, stats.requests),
+        (7, 3, 0, 2)
+    );
+    assert_eq!(mock.event_count(), 3);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].kind, DiagnosticKind::Rejected);
+    assert!(seen[0].message.contains("HTTP 400"), "{}", seen[0].message);
+}
+
+#[test]
+fn a_503_twice_then_200_delivers_everything_exactly_once_with_the_same_bytes() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).build().unwrap()).unwrap();
+    mock.faults().fail_next(2, 503);
+    let mut times = Vec::new();
+    for i in 0..50 {
+        let r = record(&shipper, format!("{i}"));
+        times.push(r.time_ns);
+        shipper.send(r).unwrap();
+    }
+    shipper.flush(WAIT).unwrap();
+    let requests = mock.requests();
+    assert_eq!(
+        requests.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![503, 503, 200]
+    );
+    // The retried batch is the same batch: same bytes, same times.
+    assert!(requests
+        .iter()
+        .all(|r| r.body_sha256_or_hash == requests[0].body_sha256_or_hash));
+    let got: Vec<u64> = mock.events().iter().map(|e| e.time_ns).collect();
+    assert_eq!(got, times);
+    let stats = shipper.stats();
+    assert_eq!(
+        (stats.delivered, stats.retries, stats.requests, stats.pending()),
+        (50, 2, 3, 0)
+    );
+}
+
+#[test]
+fn retries_end_after_the_configured_tries_and_the_batch_is_counted() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).build().unwrap()).unwrap();
+    mock.faults().fail_next(4, 500);
+    for i in 0..5 {
+        shipper.send(record(&shipper, format!("{i}"))).unwrap();
+    }
+    assert_eq!(shipper.flush(WAIT), Err(FlushError::Lost { lost: 5 }));
+    let stats = shipper.stats();
+    assert_eq!(
+        (stats.dropped_retries_exhausted, stats.requests, stats.retries),
+        (5, 4, 3)
+    );
+    assert_eq!(mock.event_count(), 0);
+}
+
+#[test]
+fn a_401_with_a_static_token_is_retried_a_bounded_number_of_times() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).token("wrong-token").build().unwrap()).unwrap();
+    shipper.send(record(&shipper, "x")).unwrap();
+    assert_eq!(shipper.flush(WAIT), Err(FlushError::Lost { lost: 1 }));
+    let requests = mock.requests();
+    assert_eq!(requests.iter().map(|r| r.status).collect::<Vec<_>>(), vec![401; 4]);
+    assert_eq!(shipper.stats().dropped_retries_exhausted, 1);
+}
+
+#[test]
+fn a_full_queue_in_drop_newest_mode_drops_and_counts_exactly() {
+    let mock = MockLts::start().unwrap();
+    let budget = 64 * 1024;
+    let (shipper, _guard) = Shipper::start(
+        config(&mock)
+            .queue_bytes(budget)
+            .batch_max_bytes(16 * 1024)
+            .overflow(Overflow::DropNewest)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    // The worker is stuck in a slow request while the flood arrives.
+    mock.faults().delay_next(1, Duration::from_millis(300));
+    shipper.send(record(&shipper, "first")).unwrap();
+    shipper.flush(Duration::from_millis(1)).unwrap_err();
+    let mut refused = 0;
+    for i in 0..5_000 {
+        if shipper
+            .send(record(&shipper, format!("flood {i} {}", "y".repeat(100))))
+            .is_err()
+        {
+            refused += 1;
+        }
+        assert!(shipper.queued_bytes() <= budget);
+    }
+    shipper.flush(WAIT).unwrap();
+    let stats = shipper.stats();
+    assert!(refused > 0, "the budget never filled");
+    assert_eq!(stats.dropped_queue_full, refused);
+    assert_eq!(stats.delivered + stats.dropped_queue_full, 5_001);
+    assert_eq!(mock.event_count() as u64, stats.delivered);
+    assert_eq!(shipper.queued_bytes(), 0);
+}
+
+#[test]
+fn block_mode_waits_for_room_and_loses_nothing() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(
+        config(&mock)
+            .queue_bytes(32 * 1024)
+            .batch_max_bytes(8 * 1024)
+            .overflow(Overflow::Block { max: WAIT })
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    mock.faults().fail_next(3, 503);
+    for i in 0..3_000 {
+        shipper
+            .send(record(&shipper, format!("blocking {i} {}", "z".repeat(50))))
+            .unwrap();
+    }
+    shipper.flush(WAIT).unwrap();
+    let stats = shipper.stats();
+    assert_eq!((stats.delivered, stats.dropped_queue_full), (3_000, 0));
+    let times: Vec<u64> = mock.events().iter().map(|e| e.time_ns).collect();
+    assert_eq!(times.len(), 3_000);
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "not in time order");
+}
+
+#[test]
+fn flush_returns_within_its_timeout_when_the_service_hangs() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, guard) =
+        Shipper::start(config(&mock).request_timeout(Duration::from_secs(30)).build().unwrap()).unwrap();
+    mock.faults().hang_next(1);
+    shipper.send(record(&shipper, "stuck")).unwrap();
+    let started = Instant::now();
+    let result = shipper.flush(Duration::from_millis(200));
+    let took = started.elapsed();
+    assert_eq!(result, Err(FlushError::Timeout { pending: 1 }));
+    assert!(took < Duration::from_millis(1_000), "flush took {took:?}");
+    // The guard's drop is bounded too, and reports what it could not deliver.
+    let mut guard = guard;
+    guard.set_timeout(Duration::from_millis(200));
+    let started = Instant::now();
+    drop(guard);
+    assert!(
+        started.elapsed() < Duration::from_millis(1_000),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn shutdown_delivers_what_is_queued_and_a_second_shutdown_is_harmless() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, guard) = Shipper::start(config(&mock).linger(Duration::from_secs(60)).build().unwrap()).unwrap();
+    for i in 0..10 {
+        shipper.send(record(&shipper, format!("{i}"))).unwrap();
+    }
+    assert_eq!(guard.shutdown(), Ok(()));
+    assert_eq!(mock.event_count(), 10);
+    assert_eq!(shipper.shutdown(Duration::from_secs(1)), Ok(()));
+    assert_eq!(shipper.flush(Duration::from_secs(1)), Err(FlushError::ShutDown));
+    assert!(shipper.send(record(&shipper, "late")).is_err());
+    let stats: Stats = shipper.stats();
+    assert_eq!((stats.enqueued, stats.delivered, stats.dropped_queue_full), (10, 10, 1));
+}
+
+#[test]
+fn records_outside_the_two_day_window_are_dropped_before_sending() {
+    let mock = MockLts::start().unwrap();
+    let (seen, hook) = hook();
+    let (shipper, _guard) = Shipper::start(config(&mock).error_hook(hook).build().unwrap()).unwrap();
+    let day = 24 * 3600 * 1_000_000_000u64;
+    let now = clock::wall_ns();
+    for t in [now - 3 * day, now + 3 * day, now - day, now] {
+        shipper.send(Record::new(t, Level::Info, "w", "m")).unwrap();
+    }
+    assert_eq!(shipper.flush(WAIT), Err(FlushError::Lost { lost: 2 }));
+    assert_eq!(mock.event_count(), 2);
+    assert_eq!(mock.discarded_out_of_window(), 0);
+    assert_eq!(shipper.stats().dropped_rejected, 2);
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen.iter()
+            .filter(|d| d.kind == DiagnosticKind::OutsideTimeWindow)
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn the_standard_api_carries_the_first_events_time() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).api(Api::Standard).build().unwrap()).unwrap();
+    let first = record(&shipper, "a");
+    let t0 = first.time_ns;
+    shipper.send(first).unwrap();
+    shipper.send(record(&shipper, "b")).unwrap();
+    shipper.flush(WAIT).unwrap();
+    let events = mock.events();
+    assert_eq!(events.iter().map(|e| e.time_ns).collect::<Vec<_>>(), vec![t0, t0 + 1]);
+    assert_eq!(events[0].api, lts_mock::Api::Standard);
+}
+
+#[test]
+fn flush_with_nothing_sent_returns_at_once() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).build().unwrap()).unwrap();
+    shipper.flush(WAIT).unwrap();
+    assert!(mock.requests().is_empty());
+}
