@@ -1,0 +1,54 @@
+//! Ship a few records and see what the receiver got.
+//!
+//! With no `LTS_*` variables set, this starts an embedded lts-mock (a strict
+//! local stand-in for LTS) and ships to it. With `LTS_ENDPOINT` or
+//! `LTS_REGION` set (and the ids and token: see the README), it ships to
+//! the real service instead.
+//!
+//!     cargo run -p examples --example quickstart
+#![allow(clippy::print_stdout)]
+
+use std::time::Duration;
+
+use lts_core::{Config, Level, Record, Shipper};
+use lts_mock::MockLts;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let use_real_service = std::env::var_os("LTS_ENDPOINT").is_some() || std::env::var_os("LTS_REGION").is_some();
+    let mock = if use_real_service { None } else { Some(MockLts::start()?) };
+    let config = match &mock {
+        None => Config::from_env()?,
+        Some(mock) => Config::builder()
+            .endpoint(mock.endpoint())
+            .project_id(lts_mock::PROJECT_ID)
+            .log_group_id(lts_mock::LOG_GROUP_ID)
+            .log_stream_id(lts_mock::LOG_STREAM_ID)
+            .token(mock.token())
+            .label("example", "quickstart")
+            .build()?,
+    };
+    println!("shipping to {}", config.endpoint());
+
+    let (shipper, guard) = Shipper::start(config)?;
+    for (i, level) in [Level::Info, Level::Warn, Level::Error].into_iter().enumerate() {
+        // The time is read first, on this thread, in nanoseconds.
+        let record = Record::new(shipper.now_ns(), level, "quickstart", format!("hello from lts-core #{i}"))
+            .with_field("attempt", i as u64)
+            .with_field("ok", level != Level::Error);
+        shipper.send(record)?;
+    }
+    match shipper.flush(Duration::from_secs(10)) {
+        Ok(()) => println!("flushed: every record was delivered"),
+        Err(e) => println!("flush: {e}"),
+    }
+    println!("{:?}", shipper.stats());
+
+    if let Some(mock) = &mock {
+        println!("lts-mock received {} events:", mock.event_count());
+        for e in mock.events() {
+            println!("  {} ({} ns)  {}", lts_mock::rfc3339_nanos(e.time_ns), e.time_ns, e.line);
+        }
+    }
+    drop(guard); // delivers what is left and stops the background thread
+    Ok(())
+}
