@@ -51,6 +51,8 @@ pub(crate) struct Batch {
     pub(crate) lost_before: u64,
     /// Send attempts so far.
     pub(crate) attempts: u32,
+    /// Whether the last attempt got a 401.
+    pub(crate) unauthorized: bool,
     /// Not to be sent before this instant (backoff).
     pub(crate) not_before: Instant,
 }

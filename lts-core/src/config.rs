@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::TokenProvider;
 use crate::clock::ClockMode;
 use crate::diag::{Diagnostic, ErrorHook};
 use crate::error::{Error, ErrorKind};
@@ -85,19 +86,77 @@ impl From<&str> for Secret {
     }
 }
 
-/// How requests are authenticated.
-#[derive(Clone, PartialEq, Eq)]
+/// How requests are authenticated. Exactly one kind is configured.
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum Credentials {
     /// A static IAM token, sent as `X-Auth-Token`. Tokens end after 24
-    /// hours; a 401 is retried with backoff a bounded number of times.
+    /// hours and cannot be renewed: a 401 is retried with backoff a bounded
+    /// number of times. For demos and short jobs.
     Token(Secret),
+    /// An IAM user: the shipper fetches a token from
+    /// `POST {endpoint}/v3/auth/tokens?nocatalog=true`, renews it at about
+    /// 80% of its life, and at once after a 401 from LTS.
+    Iam {
+        /// The IAM endpoint; by default `https://iam.{region}.myhuaweicloud.com`
+        /// (Open Telekom Cloud: `https://iam.eu-de.otc.t-systems.com`).
+        endpoint: Option<String>,
+        /// The IAM user name.
+        user: String,
+        /// The user's password.
+        password: Secret,
+        /// The account (domain) name.
+        domain: String,
+        /// The project the token is scoped to; by default the LTS project id.
+        project_id: Option<String>,
+    },
+    /// Your own token source, asked again after a 401.
+    Provider(Arc<dyn TokenProvider>),
+    /// An access key pair: every request is signed with SDK-HMAC-SHA256 over
+    /// the exact body bytes sent.
+    AkSk {
+        /// The access key id (AK).
+        access_key: String,
+        /// The secret access key (SK).
+        secret_key: Secret,
+    },
+}
+
+impl Credentials {
+    fn kind_name(&self) -> &'static str {
+        match self {
+            Credentials::Token(_) => "token",
+            Credentials::Iam { .. } => "IAM user",
+            Credentials::Provider(_) => "token provider",
+            Credentials::AkSk { .. } => "access key",
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Credentials::Token(_) => f.write_str("Token(***)"),
+            Credentials::Iam {
+                endpoint,
+                user,
+                domain,
+                project_id,
+                ..
+            } => f
+                .debug_struct("Iam")
+                .field("endpoint", endpoint)
+                .field("user", user)
+                .field("password", &"***")
+                .field("domain", domain)
+                .field("project_id", project_id)
+                .finish(),
+            Credentials::Provider(_) => f.write_str("Provider(..)"),
+            Credentials::AkSk { access_key, .. } => f
+                .debug_struct("AkSk")
+                .field("access_key", access_key)
+                .field("secret_key", &"***")
+                .finish(),
         }
     }
 }
@@ -159,7 +218,11 @@ pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 /// | project id | [`project_id`](ConfigBuilder::project_id) | `LTS_PROJECT_ID` | required |
 /// | log group id | [`log_group_id`](ConfigBuilder::log_group_id) | `LTS_LOG_GROUP_ID` | required |
 /// | log stream id | [`log_stream_id`](ConfigBuilder::log_stream_id) | `LTS_LOG_STREAM_ID` | required |
-/// | token | [`token`](ConfigBuilder::token) | `LTS_TOKEN` | required |
+/// | token | [`token`](ConfigBuilder::token) | `LTS_TOKEN` | one kind of credentials is required |
+/// | IAM user | [`iam`](ConfigBuilder::iam) | `LTS_IAM_USER`, `LTS_IAM_PASSWORD`, `LTS_IAM_DOMAIN` | — |
+/// | IAM endpoint | [`iam_endpoint`](ConfigBuilder::iam_endpoint) | `LTS_IAM_ENDPOINT` | `https://iam.{region}.myhuaweicloud.com` |
+/// | access key pair | [`access_key`](ConfigBuilder::access_key) | `LTS_ACCESS_KEY`, `LTS_SECRET_KEY` | — |
+/// | token provider | [`token_provider`](ConfigBuilder::token_provider) | — | — |
 /// | labels | [`label`](ConfigBuilder::label) | `LTS_LABELS` (`k=v,k2=v2`) | none |
 /// | API | [`api`](ConfigBuilder::api) | `LTS_API` (`high-accuracy`, `standard`) | high-accuracy |
 /// | compression | [`compression`](ConfigBuilder::compression) | `LTS_COMPRESSION` (`gzip`, `none`) | gzip |
@@ -296,10 +359,13 @@ impl Config {
 pub struct ConfigBuilder {
     endpoint: Option<String>,
     region: Option<String>,
+    iam_endpoint: Option<String>,
     project_id: Option<String>,
     log_group_id: Option<String>,
     log_stream_id: Option<String>,
-    credentials: Option<Credentials>,
+    /// Every credential set, so that setting two kinds is an error that
+    /// names both rather than a silent override.
+    credentials: Vec<Credentials>,
     labels: Vec<(String, String)>,
     api: Api,
     compression: Compression,
@@ -325,10 +391,11 @@ impl Default for ConfigBuilder {
         ConfigBuilder {
             endpoint: None,
             region: None,
+            iam_endpoint: None,
             project_id: None,
             log_group_id: None,
             log_stream_id: None,
-            credentials: None,
+            credentials: Vec::new(),
             labels: Vec::new(),
             api: Api::default(),
             compression: Compression::default(),
@@ -400,9 +467,43 @@ impl ConfigBuilder {
         self.credentials(Credentials::Token(Secret::new(token)))
     }
 
-    /// Sets the credentials.
+    /// Authenticates as an IAM user (password identity), with the IAM
+    /// endpoint derived from the region unless [`iam_endpoint`](Self::iam_endpoint) is set.
+    pub fn iam(self, user: impl Into<String>, password: impl Into<String>, domain: impl Into<String>) -> Self {
+        self.credentials(Credentials::Iam {
+            endpoint: None,
+            user: user.into(),
+            password: Secret::new(password),
+            domain: domain.into(),
+            project_id: None,
+        })
+    }
+
+    /// The IAM endpoint for [`iam`](Self::iam) credentials, such as
+    /// `https://iam.eu-de.otc.t-systems.com`.
+    pub fn iam_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.iam_endpoint = Some(url.into());
+        self
+    }
+
+    /// Authenticates with tokens from your own provider.
+    pub fn token_provider(self, provider: impl TokenProvider) -> Self {
+        self.credentials(Credentials::Provider(Arc::new(provider)))
+    }
+
+    /// Signs every request with an access key pair (SDK-HMAC-SHA256).
+    pub fn access_key(self, access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        self.credentials(Credentials::AkSk {
+            access_key: access_key.into(),
+            secret_key: Secret::new(secret_key),
+        })
+    }
+
+    /// Sets the credentials. Exactly one kind may be set: two different
+    /// kinds are an error at [`build`](Self::build) naming both.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.credentials.retain(|c| c.kind_name() != credentials.kind_name());
+        self.credentials.push(credentials);
         self
     }
 
@@ -543,9 +644,83 @@ impl ConfigBuilder {
         self.build_checked(false)
     }
 
+    fn resolve_credentials(&mut self, from_env: bool) -> Result<Credentials, Error> {
+        let name = |builder: &'static str, env: &'static str| if from_env { env } else { builder };
+        let mut set = std::mem::take(&mut self.credentials);
+        if set.len() > 1 {
+            let kinds: Vec<&str> = set.iter().map(Credentials::kind_name).collect();
+            let vars = if from_env {
+                " (LTS_TOKEN; LTS_IAM_USER/LTS_IAM_PASSWORD/LTS_IAM_DOMAIN; LTS_ACCESS_KEY/LTS_SECRET_KEY)"
+            } else {
+                ""
+            };
+            return Err(Error::new(
+                ErrorKind::ConflictingConfig,
+                Some(name("credentials", "LTS_TOKEN")),
+                format!(
+                    "exactly one kind of credentials may be set, got {}{vars}",
+                    kinds.join(" and ")
+                ),
+            ));
+        }
+        let mut credentials = set.pop().ok_or_else(|| {
+            Error::new(
+                ErrorKind::MissingConfig,
+                Some(name("token", "LTS_TOKEN")),
+                if from_env {
+                    "required, not set (or set LTS_IAM_USER, LTS_IAM_PASSWORD and LTS_IAM_DOMAIN, or LTS_ACCESS_KEY and LTS_SECRET_KEY)"
+                } else {
+                    "required, not set (or set iam(..) or access_key(..) credentials)"
+                },
+            )
+        })?;
+        match &mut credentials {
+            Credentials::Token(t) => check_header_value(name("token", "LTS_TOKEN"), "token", t.expose())?,
+            Credentials::Iam {
+                endpoint, user, domain, ..
+            } => {
+                if user.is_empty() {
+                    return Err(Error::invalid(
+                        name("iam", "LTS_IAM_USER"),
+                        "the IAM user name is empty",
+                    ));
+                }
+                if domain.is_empty() {
+                    return Err(Error::invalid(
+                        name("iam", "LTS_IAM_DOMAIN"),
+                        "the IAM domain (account) name is empty",
+                    ));
+                }
+                let setting = name("iam_endpoint", "LTS_IAM_ENDPOINT");
+                *endpoint = Some(match (endpoint.take().or(self.iam_endpoint.take()), &self.region) {
+                    (Some(e), _) => normalize_endpoint(setting, &e)?,
+                    (None, Some(r)) => format!("https://iam.{r}.myhuaweicloud.com"),
+                    (None, None) => {
+                        return Err(Error::new(
+                            ErrorKind::MissingConfig,
+                            Some(setting),
+                            "an IAM endpoint is needed: set it, or set the region it is derived from",
+                        ))
+                    }
+                });
+            }
+            Credentials::Provider(_) => {}
+            Credentials::AkSk { access_key, secret_key } => {
+                check_header_value(name("access_key", "LTS_ACCESS_KEY"), "access key", access_key)?;
+                if secret_key.expose().is_empty() {
+                    return Err(Error::invalid(
+                        name("access_key", "LTS_SECRET_KEY"),
+                        "the secret key is empty",
+                    ));
+                }
+            }
+        }
+        Ok(credentials)
+    }
+
     /// `from_env` names environment variables in its errors, the builder
     /// names its own methods.
-    pub(crate) fn build_checked(self, from_env: bool) -> Result<Config, Error> {
+    pub(crate) fn build_checked(mut self, from_env: bool) -> Result<Config, Error> {
         let name = |builder: &'static str, env: &'static str| if from_env { env } else { builder };
         let endpoint = match (&self.endpoint, &self.region) {
             (Some(e), _) => normalize_endpoint(name("endpoint", "LTS_ENDPOINT"), e)?,
@@ -565,20 +740,17 @@ impl ConfigBuilder {
                 ))
             }
         };
-        let project_id = required(self.project_id, name("project_id", "LTS_PROJECT_ID"))?;
+        let project_id = required(self.project_id.take(), name("project_id", "LTS_PROJECT_ID"))?;
         check_id(name("project_id", "LTS_PROJECT_ID"), &project_id, IdShape::Project)?;
-        let log_group_id = required(self.log_group_id, name("log_group_id", "LTS_LOG_GROUP_ID"))?;
+        let log_group_id = required(self.log_group_id.take(), name("log_group_id", "LTS_LOG_GROUP_ID"))?;
         check_id(name("log_group_id", "LTS_LOG_GROUP_ID"), &log_group_id, IdShape::Uuid)?;
-        let log_stream_id = required(self.log_stream_id, name("log_stream_id", "LTS_LOG_STREAM_ID"))?;
+        let log_stream_id = required(self.log_stream_id.take(), name("log_stream_id", "LTS_LOG_STREAM_ID"))?;
         check_id(
             name("log_stream_id", "LTS_LOG_STREAM_ID"),
             &log_stream_id,
             IdShape::Uuid,
         )?;
-        let credentials = required(self.credentials, name("token", "LTS_TOKEN"))?;
-        match &credentials {
-            Credentials::Token(t) => check_token(name("token", "LTS_TOKEN"), t)?,
-        }
+        let credentials = self.resolve_credentials(from_env)?;
 
         let labels_setting = name("label", "LTS_LABELS");
         let mut labels = BTreeMap::new();
@@ -784,16 +956,16 @@ fn check_id(setting: &str, id: &str, shape: IdShape) -> Result<(), Error> {
     ))
 }
 
-fn check_token(setting: &str, token: &Secret) -> Result<(), Error> {
-    let t = token.expose();
-    if t.is_empty() {
-        return Err(Error::invalid(setting, "the token is empty"));
+/// A value sent in a header must be non-empty visible ASCII; the error says
+/// where without showing the value (it may be a secret).
+fn check_header_value(setting: &str, what: &str, v: &str) -> Result<(), Error> {
+    if v.is_empty() {
+        return Err(Error::invalid(setting, format!("the {what} is empty")));
     }
-    // A header value must be visible ASCII; say where without showing the token.
-    if let Some(i) = t.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
+    if let Some(i) = v.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
         return Err(Error::invalid(
             setting,
-            format!("the token has a character that cannot go in an HTTP header at position {i}"),
+            format!("the {what} has a character that cannot go in an HTTP header at position {i}"),
         ));
     }
     Ok(())

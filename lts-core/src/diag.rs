@@ -16,6 +16,10 @@ pub enum DiagnosticKind {
     Rejected,
     /// The credentials were refused (401); the batch will be retried.
     Unauthorized,
+    /// No credential could be had (IAM refused the password or could not be
+    /// reached, or the token provider failed). Reported once per distinct
+    /// failure; batches wait and retry.
+    Credentials,
     /// A request failed in a retryable way (429, 5xx, timeout, connection).
     Retrying,
     /// A batch ran out of retries and was dropped.

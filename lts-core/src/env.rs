@@ -54,6 +54,41 @@ pub(crate) fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ConfigBuil
     if let Some(v) = get("LTS_TOKEN") {
         b = b.token(v.trim());
     }
+    let (user, password, domain) = (get("LTS_IAM_USER"), get("LTS_IAM_PASSWORD"), get("LTS_IAM_DOMAIN"));
+    if user.is_some() || password.is_some() || domain.is_some() {
+        let need = |v: Option<String>, var: &str| {
+            v.ok_or_else(|| {
+                Error::new(
+                    crate::ErrorKind::MissingConfig,
+                    Some(var),
+                    "required with IAM credentials (LTS_IAM_USER, LTS_IAM_PASSWORD, LTS_IAM_DOMAIN)",
+                )
+            })
+        };
+        let user = need(user, "LTS_IAM_USER")?;
+        let password = need(password, "LTS_IAM_PASSWORD")?;
+        let domain = need(domain, "LTS_IAM_DOMAIN")?;
+        b = b.iam(user.trim(), password, domain.trim());
+    }
+    if let Some(v) = get("LTS_IAM_ENDPOINT") {
+        b = b.iam_endpoint(v.trim());
+    }
+    match (get("LTS_ACCESS_KEY"), get("LTS_SECRET_KEY")) {
+        (Some(ak), Some(sk)) => b = b.access_key(ak.trim(), sk),
+        (None, None) => {}
+        (ak, _) => {
+            let missing = if ak.is_none() {
+                "LTS_ACCESS_KEY"
+            } else {
+                "LTS_SECRET_KEY"
+            };
+            return Err(Error::new(
+                crate::ErrorKind::MissingConfig,
+                Some(missing),
+                "LTS_ACCESS_KEY and LTS_SECRET_KEY go together",
+            ));
+        }
+    }
     if let Some(v) = get("LTS_LABELS") {
         b = b.labels(labels_var("LTS_LABELS", &v)?);
     }
@@ -213,7 +248,10 @@ mod tests {
     fn a_missing_variable_is_named() {
         let e = env(&[("LTS_TOKEN", "")]).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::MissingConfig);
-        assert_eq!(e.to_string(), "LTS_TOKEN: required, not set");
+        assert_eq!(
+            e.to_string(),
+            "LTS_TOKEN: required, not set (or set LTS_IAM_USER, LTS_IAM_PASSWORD and LTS_IAM_DOMAIN, or LTS_ACCESS_KEY and LTS_SECRET_KEY)"
+        );
         let e = env(&[("LTS_ENDPOINT", "")]).unwrap_err();
         assert!(e.to_string().contains("LTS_REGION"), "{e}");
     }
@@ -236,6 +274,58 @@ mod tests {
             assert_eq!(e.setting(), Some(var));
             assert!(e.to_string().starts_with(expected), "{var}: {e}");
         }
+    }
+
+    #[test]
+    fn iam_credentials_are_read_and_their_endpoint_derived_from_the_region() {
+        let c = env(&[
+            ("LTS_TOKEN", ""),
+            ("LTS_REGION", "eu-de"),
+            ("LTS_IAM_USER", "svc"),
+            ("LTS_IAM_PASSWORD", "pw-secret"),
+            ("LTS_IAM_DOMAIN", "acct"),
+        ])
+        .unwrap();
+        match &c.credentials {
+            crate::Credentials::Iam {
+                endpoint, user, domain, ..
+            } => {
+                assert_eq!(endpoint.as_deref(), Some("https://iam.eu-de.myhuaweicloud.com"));
+                assert_eq!((user.as_str(), domain.as_str()), ("svc", "acct"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let c = env(&[
+            ("LTS_TOKEN", ""),
+            ("LTS_IAM_USER", "svc"),
+            ("LTS_IAM_PASSWORD", "pw"),
+            ("LTS_IAM_DOMAIN", "acct"),
+            ("LTS_IAM_ENDPOINT", "https://iam.eu-de.otc.t-systems.com/"),
+        ])
+        .unwrap();
+        assert!(format!("{:?}", c.credentials).contains("https://iam.eu-de.otc.t-systems.com\""));
+        let e = env(&[
+            ("LTS_TOKEN", ""),
+            ("LTS_IAM_USER", "svc"),
+            ("LTS_IAM_PASSWORD", "pw"),
+            ("LTS_IAM_DOMAIN", "a"),
+        ])
+        .unwrap_err();
+        assert_eq!(e.setting(), Some("LTS_IAM_ENDPOINT"));
+        let e = env(&[("LTS_TOKEN", ""), ("LTS_IAM_USER", "svc")]).unwrap_err();
+        assert_eq!(e.setting(), Some("LTS_IAM_PASSWORD"));
+    }
+
+    #[test]
+    fn two_kinds_of_credentials_clash_and_the_error_names_both() {
+        let e = env(&[("LTS_ACCESS_KEY", "AK"), ("LTS_SECRET_KEY", "SK-secret")]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ConflictingConfig);
+        assert!(e.to_string().contains("got token and access key"), "{e}");
+        assert!(!e.to_string().contains("SK-secret"));
+        let e = env(&[("LTS_TOKEN", ""), ("LTS_ACCESS_KEY", "AK")]).unwrap_err();
+        assert_eq!(e.setting(), Some("LTS_SECRET_KEY"));
+        let c = env(&[("LTS_TOKEN", ""), ("LTS_ACCESS_KEY", "AK"), ("LTS_SECRET_KEY", "SK")]).unwrap();
+        assert!(matches!(c.credentials, crate::Credentials::AkSk { .. }));
     }
 
     #[test]

@@ -62,6 +62,7 @@ mod shipper;
 mod transport;
 mod worker;
 
+pub use auth::TokenProvider;
 pub use clock::ClockMode;
 pub use config::{
     Api, Compression, Config, ConfigBuilder, Credentials, Overflow, RetryPolicy, Secret, Tls, MAX_BATCH_BYTES,

@@ -10,6 +10,9 @@ use ureq::Agent;
 use crate::auth::Auth;
 use crate::config::Config;
 
+/// The one `Content-Type` LTS accepts.
+const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
+
 /// The longest answer body read (error messages are short).
 const MAX_ANSWER_BYTES: u64 = 64 * 1024;
 
@@ -22,6 +25,9 @@ pub(crate) enum Outcome {
     Rejected { status: u16, answer: String },
     /// 401: the credentials were refused.
     Unauthorized { answer: String },
+    /// No credential could be had (IAM refused or unreachable, the
+    /// provider failed); nothing was sent.
+    NoCredentials { message: String },
     /// Worth retrying: 408, 429, 5xx, a timeout or a connection error.
     Retry {
         reason: String,
@@ -63,23 +69,38 @@ impl Transport {
         Ok(Transport {
             agent,
             url: config.report_url(),
-            auth: Auth::new(&config.credentials),
+            auth: Auth::new(
+                &config.credentials,
+                &config.endpoint,
+                &config.report_url(),
+                &config.project_id,
+            ),
         })
     }
 
-    /// Sends one body. `timeout` bounds the whole request.
-    pub(crate) fn send(&mut self, wire: &[u8], content_encoding: Option<&str>, timeout: Duration) -> Outcome {
+    /// Sends one body. `timeout` bounds the whole request (and the token
+    /// fetch before it, if one is due).
+    pub(crate) fn send(
+        &mut self,
+        wire: &[u8],
+        content_encoding: Option<&str>,
+        timeout: Duration,
+        random: u64,
+    ) -> Outcome {
+        if let Err(message) = self.auth.ready(&self.agent, timeout, random) {
+            return Outcome::NoCredentials { message };
+        }
         let mut req = self
             .agent
             .post(&self.url)
             .config()
             .timeout_global(Some(timeout))
             .build()
-            .header("Content-Type", "application/json;charset=UTF-8");
+            .header("Content-Type", CONTENT_TYPE);
         if let Some(enc) = content_encoding {
             req = req.header("Content-Encoding", enc);
         }
-        req = self.auth.apply(req);
+        req = self.auth.apply(req, CONTENT_TYPE, wire);
         let mut resp = match req.send(wire) {
             Ok(resp) => resp,
             Err(e) => {
@@ -107,8 +128,9 @@ impl Transport {
     }
 
     /// Called after a 401 so the next attempt can use fresh credentials.
-    pub(crate) fn on_unauthorized(&mut self) {
-        self.auth.on_unauthorized();
+    /// Returns whether fresh ones can be had.
+    pub(crate) fn on_unauthorized(&mut self) -> bool {
+        self.auth.on_unauthorized()
     }
 }
 

@@ -77,6 +77,8 @@ pub(crate) struct Worker {
     shutdown_timeout: Duration,
     rng: u64,
     queue_full_reported: u64,
+    /// The last credentials failure reported, so it is reported once.
+    credentials_error: Option<String>,
 }
 
 impl Worker {
@@ -112,6 +114,7 @@ impl Worker {
             shutdown_timeout: config.shutdown_timeout,
             rng: clock::wall_ns() | 1,
             queue_full_reported: 0,
+            credentials_error: None,
         })
     }
 
@@ -306,6 +309,7 @@ impl Worker {
             reserved,
             lost_before: sealed.lost_before,
             attempts: 0,
+            unauthorized: false,
             not_before: Instant::now(),
         });
     }
@@ -336,7 +340,10 @@ impl Worker {
             add(&counters.requests, 1);
             add(&counters.bytes_sent, front.wire.len() as u64);
             add(&counters.bytes_raw, front.raw_len as u64);
-            let outcome = self.transport.send(&front.wire, front.content_encoding, timeout);
+            let random = next_random(&mut self.rng);
+            let outcome = self
+                .transport
+                .send(&front.wire, front.content_encoding, timeout, random);
             self.on_outcome(outcome);
             self.drain();
         }
@@ -344,6 +351,9 @@ impl Worker {
 
     fn on_outcome(&mut self, outcome: Outcome) {
         let counters = &self.shared.counters;
+        if !matches!(outcome, Outcome::NoCredentials { .. }) {
+            self.credentials_error = None;
+        }
         match outcome {
             Outcome::Delivered => {
                 let b = self.pending.pop_front().expect("a batch was sent");
@@ -362,16 +372,46 @@ impl Worker {
                 self.resolve(b, lost);
             }
             Outcome::Unauthorized { answer } => {
-                self.transport.on_unauthorized();
-                self.retry_or_drop(DiagnosticKind::Unauthorized, format!("HTTP 401: {answer}"), None);
+                let renewable = self.transport.on_unauthorized();
+                let front = self.pending.front_mut().expect("a batch was sent");
+                let first_401 = !front.unauthorized;
+                front.unauthorized = true;
+                let reason = format!("HTTP 401: {answer}");
+                if renewable && first_401 {
+                    // Fresh credentials are fetched before the next attempt,
+                    // which goes out at once.
+                    self.retry_after(Some(DiagnosticKind::Unauthorized), reason, Some(Duration::ZERO));
+                } else {
+                    self.retry_after(Some(DiagnosticKind::Unauthorized), reason, None);
+                }
+            }
+            Outcome::NoCredentials { message } => {
+                // Reported once per distinct failure, not once per batch.
+                let report = if self.credentials_error.as_deref() == Some(message.as_str()) {
+                    None
+                } else {
+                    self.credentials_error = Some(message.clone());
+                    Some(DiagnosticKind::Credentials)
+                };
+                self.retry_after(report, message, None);
             }
             Outcome::Retry { reason, retry_after } => {
-                self.retry_or_drop(DiagnosticKind::Retrying, reason, retry_after);
+                if let Some(front) = self.pending.front_mut() {
+                    front.unauthorized = false;
+                }
+                self.retry_after(
+                    Some(DiagnosticKind::Retrying),
+                    reason,
+                    retry_after.map(|d| d.max(Duration::from_millis(1))),
+                );
             }
         }
     }
 
-    fn retry_or_drop(&mut self, kind: DiagnosticKind, reason: String, retry_after: Option<Duration>) {
+    /// Counts a failed attempt of the front batch and schedules the next one
+    /// (after `delay`, or after the policy's backoff), or drops the batch if
+    /// it is out of tries.
+    fn retry_after(&mut self, report: Option<DiagnosticKind>, reason: String, delay: Option<Duration>) {
         let counters = &self.shared.counters;
         let tries = self.retry.max_tries;
         let front = self.pending.front_mut().expect("a batch was sent");
@@ -389,15 +429,22 @@ impl Worker {
         }
         add(&counters.retries, 1);
         let attempts = front.attempts;
-        let delay = backoff(&self.retry, attempts, next_random(&mut self.rng));
-        let delay = retry_after.map_or(delay, |ra| ra.min(self.retry.max).max(delay));
+        let backoff = backoff(&self.retry, attempts, next_random(&mut self.rng));
+        let delay = match delay {
+            Some(d) if d.is_zero() => d,
+            // A Retry-After longer than our backoff is honoured, up to the cap.
+            Some(d) => d.min(self.retry.max).max(backoff),
+            None => backoff,
+        };
         front.not_before = Instant::now() + delay;
-        self.reporter.report(kind, || {
-            format!(
-                "attempt {attempts} of {tries} failed ({reason}); retrying in {} ms",
-                delay.as_millis()
-            )
-        });
+        if let Some(kind) = report {
+            self.reporter.report(kind, || {
+                format!(
+                    "attempt {attempts} of {tries} failed ({reason}); retrying in {} ms",
+                    delay.as_millis()
+                )
+            });
+        }
     }
 
     /// A batch is done with: give its bytes back and tell the waiters.

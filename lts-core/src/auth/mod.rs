@@ -1,0 +1,219 @@
+//! Authenticating requests: a static token, IAM tokens fetched and renewed
+//! ahead of expiry, a token provider of the user's, or AK/SK signing.
+
+mod iam;
+pub(crate) mod sign;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use ureq::typestate::WithBody;
+use ureq::{Agent, RequestBuilder};
+
+use crate::config::{Credentials, Secret};
+
+/// A source of IAM tokens of your own (a secrets manager, an agency token).
+///
+/// Called on the shipper's background thread when it has no token, and
+/// again after LTS refused the last one with 401 (`refused` is then true:
+/// return a fresh token, not the cached one). An error is reported through
+/// the error hook and the batch waits and retries with backoff.
+pub trait TokenProvider: Send + Sync + 'static {
+    /// Returns the token to send as `X-Auth-Token`.
+    fn token(&self, refused: bool) -> Result<Secret, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+/// A token and when to renew it.
+struct Cached {
+    token: Secret,
+    /// Renew from this instant on (80% of the token's life, less jitter).
+    renew_at: Instant,
+    /// The token is no good from this instant on.
+    expires_at: Instant,
+}
+
+enum Kind {
+    Static(Secret),
+    Iam {
+        client: iam::Client,
+        cached: Option<Cached>,
+    },
+    Provider {
+        provider: Arc<dyn TokenProvider>,
+        cached: Option<Secret>,
+        refused: bool,
+    },
+    AkSk {
+        access_key: String,
+        secret_key: Secret,
+    },
+}
+
+/// The worker's view of the credentials.
+pub(crate) struct Auth {
+    kind: Kind,
+    /// The `Host` header: signed with AK/SK, so it is set explicitly.
+    host: String,
+    /// Path of the report URL, for signing.
+    path: String,
+}
+
+impl Auth {
+    pub(crate) fn new(credentials: &Credentials, endpoint: &str, report_url: &str, project_id: &str) -> Auth {
+        let kind = match credentials {
+            Credentials::Token(t) => Kind::Static(t.clone()),
+            Credentials::Iam {
+                endpoint: iam_endpoint,
+                user,
+                password,
+                domain,
+                project_id: scope,
+            } => Kind::Iam {
+                client: iam::Client::new(
+                    iam_endpoint.as_deref().unwrap_or_default(),
+                    user,
+                    password,
+                    domain,
+                    scope.as_deref().unwrap_or(project_id),
+                ),
+                cached: None,
+            },
+            Credentials::Provider(p) => Kind::Provider {
+                provider: p.clone(),
+                cached: None,
+                refused: false,
+            },
+            Credentials::AkSk { access_key, secret_key } => Kind::AkSk {
+                access_key: access_key.clone(),
+                secret_key: secret_key.clone(),
+            },
+        };
+        let authority = endpoint.split_once("://").map_or(endpoint, |(_, a)| a);
+        Auth {
+            kind,
+            host: authority.to_owned(),
+            path: report_url[report_url.len().min(endpoint.len())..].to_owned(),
+        }
+    }
+
+    /// Makes sure there is a usable credential, fetching or renewing a token
+    /// when it is time. An error says why none can be had (the message
+    /// holds no secret).
+    pub(crate) fn ready(&mut self, agent: &Agent, timeout: Duration, random: u64) -> Result<(), String> {
+        let now = Instant::now();
+        match &mut self.kind {
+            Kind::Static(_) | Kind::AkSk { .. } => Ok(()),
+            Kind::Provider {
+                provider,
+                cached,
+                refused,
+            } => {
+                if cached.is_some() {
+                    return Ok(());
+                }
+                match provider.token(*refused) {
+                    Ok(t) => {
+                        *cached = Some(t);
+                        *refused = false;
+                        Ok(())
+                    }
+                    Err(e) => Err(format!("the token provider failed: {e}")),
+                }
+            }
+            Kind::Iam { client, cached } => {
+                if cached.as_ref().is_some_and(|c| now < c.renew_at) {
+                    return Ok(());
+                }
+                match client.fetch(agent, timeout) {
+                    Ok((token, expires)) => {
+                        let life = expires
+                            .and_then(|e| e.duration_since(SystemTime::now()).ok())
+                            .unwrap_or(Duration::from_secs(3600));
+                        // Renew at 80% of the life, less up to 5% of jitter,
+                        // so many processes do not renew in step.
+                        let jitter = life.mul_f64((random % 1000) as f64 / 20_000.0);
+                        *cached = Some(Cached {
+                            token,
+                            renew_at: now + life.mul_f64(0.8) - jitter,
+                            expires_at: now + life,
+                        });
+                        Ok(())
+                    }
+                    Err(e) => match cached {
+                        // Renewal failed but the token still works: keep it,
+                        // try again in a while.
+                        Some(c) if now < c.expires_at => {
+                            c.renew_at = now + (c.expires_at - now).div_f64(2.0).min(Duration::from_secs(60));
+                            Ok(())
+                        }
+                        _ => {
+                            *cached = None;
+                            Err(e)
+                        }
+                    },
+                }
+            }
+        }
+    }
+
+    /// Adds the authentication headers to a request with this body.
+    pub(crate) fn apply(
+        &self,
+        req: RequestBuilder<WithBody>,
+        content_type: &str,
+        body: &[u8],
+    ) -> RequestBuilder<WithBody> {
+        match &self.kind {
+            Kind::Static(t) => req.header("X-Auth-Token", t.expose()),
+            Kind::Iam { cached, .. } => match cached {
+                Some(c) => req.header("X-Auth-Token", c.token.expose()),
+                None => req,
+            },
+            Kind::Provider { cached, .. } => match cached {
+                Some(t) => req.header("X-Auth-Token", t.expose()),
+                None => req,
+            },
+            Kind::AkSk { access_key, secret_key } => {
+                let date = sign::sdk_date(SystemTime::now());
+                let headers = [
+                    ("content-type", content_type),
+                    ("host", &self.host),
+                    ("x-sdk-date", &date),
+                ];
+                let authorization = sign::authorization(
+                    access_key,
+                    secret_key.expose(),
+                    &date,
+                    &sign::Request {
+                        method: "POST",
+                        path: &self.path,
+                        query: "",
+                        headers: &headers,
+                        body,
+                    },
+                );
+                req.header("Host", &self.host)
+                    .header("X-Sdk-Date", &date)
+                    .header("Authorization", authorization)
+            }
+        }
+    }
+
+    /// A 401 came back: forget the token so the next attempt gets a new one.
+    /// Returns whether a new credential can be had (not for a static token
+    /// or a key pair).
+    pub(crate) fn on_unauthorized(&mut self) -> bool {
+        match &mut self.kind {
+            Kind::Static(_) | Kind::AkSk { .. } => false,
+            Kind::Iam { cached, .. } => {
+                *cached = None;
+                true
+            }
+            Kind::Provider { cached, refused, .. } => {
+                *cached = None;
+                *refused = true;
+                true
+            }
+        }
+    }
+}
