@@ -1,0 +1,168 @@
+//! `lts-mock`: run the mock LTS and watch what a program logs to it.
+//!
+//! ```text
+//! cargo run -p lts-mock -- --port 8102 [--bind 127.0.0.1] [--token T]
+//! ```
+
+// Printing is this binary's job.
+#![allow(clippy::print_stdout)]
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+
+use lts_mock::{rfc3339_nanos, MockLts};
+
+const USAGE: &str = "\
+lts-mock: a strict local stand-in for Log Tank Service (LTS) log reporting.
+
+Usage: lts-mock [--port PORT] [--bind IP] [--token TOKEN]
+                [--project-id ID] [--log-group-id ID] [--log-stream-id ID]
+
+  --port PORT         port to listen on (default 8102; 0 picks a free one)
+  --bind IP           address to listen on (default 127.0.0.1)
+  --token TOKEN       the X-Auth-Token to accept (default: a fixed 1,200-character token)
+  --project-id ID     project id to serve (32 letters/digits)
+  --log-group-id ID   log group id to serve (UUID)
+  --log-stream-id ID  log stream id to serve (UUID)
+  -h, --help          this text
+
+On start it prints the endpoint and an `export ...` line to paste into the
+shell of the program under test, then one line per event received:
+its time (RFC 3339, UTC, nanoseconds) and the log line. Rejected requests are
+reported on stderr. Stop it with Ctrl-C.";
+
+struct Args {
+    port: u16,
+    bind: IpAddr,
+    token: Option<String>,
+    project_id: Option<String>,
+    log_group_id: Option<String>,
+    log_stream_id: Option<String>,
+}
+
+fn parse_args() -> Result<Option<Args>, String> {
+    let mut args = Args {
+        port: 8102,
+        bind: IpAddr::from([127, 0, 0, 1]),
+        token: None,
+        project_id: None,
+        log_group_id: None,
+        log_stream_id: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        if name == "-h" || name == "--help" {
+            return Ok(None);
+        }
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match name.as_str() {
+            "--port" => {
+                let v = value()?;
+                args.port = v.parse().map_err(|_| format!("bad port {v:?}"))?;
+            }
+            "--bind" => {
+                let v = value()?;
+                args.bind = v.parse().map_err(|_| format!("bad IP address {v:?}"))?;
+            }
+            "--token" => args.token = Some(value()?),
+            "--project-id" => args.project_id = Some(value()?),
+            "--log-group-id" => args.log_group_id = Some(value()?),
+            "--log-stream-id" => args.log_stream_id = Some(value()?),
+            _ => return Err(format!("unknown argument {arg:?}")),
+        }
+    }
+    Ok(Some(args))
+}
+
+/// Quotes a value for a POSIX shell when it needs it.
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("lts-mock: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut builder = MockLts::builder()
+        .bind(SocketAddr::new(args.bind, args.port))
+        .on_event(|e| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{} {}", rfc3339_nanos(e.time_ns), e.line);
+            let _ = out.flush();
+        })
+        .on_request(|r| {
+            if r.status != 200 {
+                eprintln!(
+                    "lts-mock: request {} {} {} -> {} {} {}",
+                    r.index,
+                    r.method,
+                    r.path,
+                    r.status,
+                    r.error_code.as_deref().unwrap_or("-"),
+                    r.error_msg.as_deref().unwrap_or("")
+                );
+            }
+        });
+    if let Some(t) = args.token {
+        builder = builder.token(t);
+    }
+    if let Some(v) = args.project_id {
+        builder = builder.project_id(v);
+    }
+    if let Some(v) = args.log_group_id {
+        builder = builder.log_group_id(v);
+    }
+    if let Some(v) = args.log_stream_id {
+        builder = builder.log_stream_id(v);
+    }
+    let mock = match builder.build() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("lts-mock: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "lts-mock listening on {}", mock.endpoint());
+        let _ = writeln!(out, "Paste this into the shell that runs your program:");
+        let _ = writeln!(
+            out,
+            "export LTS_ENDPOINT={} LTS_PROJECT_ID={} LTS_LOG_GROUP_ID={} LTS_LOG_STREAM_ID={} LTS_TOKEN={}",
+            shell_quote(&mock.endpoint()),
+            shell_quote(mock.project_id()),
+            shell_quote(mock.log_group_id()),
+            shell_quote(mock.log_stream_id()),
+            shell_quote(&mock.token())
+        );
+        let _ = out.flush();
+    }
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,884 @@
+//! The running mock: threads, recording, answering.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::error_codes as codes;
+use crate::faults::{Action, Auth, Decision, Faults};
+use crate::relay::Relay;
+use crate::validate::{self, Ids, Reject, Report};
+use crate::{Api, ReceivedEvent, RequestLog, Stats};
+
+type NowFn = Arc<dyn Fn() -> u64 + Send + Sync>;
+type EventFn = Arc<dyn Fn(&ReceivedEvent) + Send + Sync>;
+type RequestFn = Arc<dyn Fn(&RequestLog) + Send + Sync>;
+
+fn system_now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos().min(u128::from(u64::MAX)) as u64)
+}
+
+/// Configures a [`MockLts`] before it starts. Get one from [`MockLts::builder`].
+pub struct MockBuilder {
+    bind: SocketAddr,
+    token: String,
+    ids: Ids,
+    on_event: Option<EventFn>,
+    on_request: Option<RequestFn>,
+    counting_only: bool,
+    max_line_bytes: usize,
+    max_body_bytes: usize,
+    now_ns: Option<NowFn>,
+}
+
+impl Default for MockBuilder {
+    fn default() -> Self {
+        MockBuilder {
+            bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            token: crate::default_token(),
+            ids: Ids {
+                project_id: crate::PROJECT_ID.to_string(),
+                log_group_id: crate::LOG_GROUP_ID.to_string(),
+                log_stream_id: crate::LOG_STREAM_ID.to_string(),
+            },
+            on_event: None,
+            on_request: None,
+            counting_only: false,
+            max_line_bytes: 1_048_576,
+            max_body_bytes: 12 * 1024 * 1024,
+            now_ns: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for MockBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockBuilder")
+            .field("bind", &self.bind)
+            .field("ids", &self.ids)
+            .field("counting_only", &self.counting_only)
+            .field("max_line_bytes", &self.max_line_bytes)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockBuilder {
+    /// The address to listen on; default `127.0.0.1:0` (a free port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// The port to listen on (0: a free one), keeping the bind IP.
+    pub fn port(mut self, port: u16) -> Self {
+        self.bind.set_port(port);
+        self
+    }
+
+    /// The token to accept in `X-Auth-Token`; default [`default_token`](crate::default_token).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = token.into();
+        self
+    }
+
+    /// The project id to serve: 32 ASCII letters or digits (checked by [`build`](Self::build)).
+    pub fn project_id(mut self, id: impl Into<String>) -> Self {
+        self.ids.project_id = id.into();
+        self
+    }
+
+    /// The log group id to serve: a 36-character UUID (checked by [`build`](Self::build)).
+    pub fn log_group_id(mut self, id: impl Into<String>) -> Self {
+        self.ids.log_group_id = id.into();
+        self
+    }
+
+    /// The log stream id to serve: a 36-character UUID (checked by [`build`](Self::build)).
+    pub fn log_stream_id(mut self, id: impl Into<String>) -> Self {
+        self.ids.log_stream_id = id.into();
+        self
+    }
+
+    /// Called on a request thread for each event kept, after it is recorded and
+    /// before the request is answered. Not called in counting-only mode.
+    pub fn on_event(mut self, f: impl Fn(&ReceivedEvent) + Send + Sync + 'static) -> Self {
+        self.on_event = Some(Arc::new(f));
+        self
+    }
+
+    /// Called on a request thread for each request, after it is recorded and
+    /// before it is answered (also in counting-only mode, where nothing is stored).
+    pub fn on_request(mut self, f: impl Fn(&RequestLog) + Send + Sync + 'static) -> Self {
+        self.on_request = Some(Arc::new(f));
+        self
+    }
+
+    /// Store nothing, only count: requests, events and bytes go to
+    /// [`MockLts::stats`] and [`MockLts::event_count`]; [`MockLts::events`] and
+    /// [`MockLts::requests`] stay empty. Route, ids, token, headers, encoding and
+    /// size are validated as usual, and the decoded body must be a JSON object
+    /// with `labels` and a non-empty `contents` array, whose entries are counted
+    /// but not examined (no type, line-length or two-day-window checks).
+    pub fn counting_only(mut self, yes: bool) -> Self {
+        self.counting_only = yes;
+        self
+    }
+
+    /// The longest log line accepted, in bytes; default 1,048,576 (1 MB).
+    pub fn max_line_bytes(mut self, n: usize) -> Self {
+        self.max_line_bytes = n;
+        self
+    }
+
+    /// The largest decoded body accepted, in bytes; default 12 MiB. Larger is 413.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// Overrides "now" (nanoseconds since the Unix epoch) for the two-day window.
+    pub fn now_ns(mut self, f: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        self.now_ns = Some(Arc::new(f));
+        self
+    }
+
+    /// Starts the server. Fails if an id is malformed (`InvalidInput`) or the
+    /// address cannot be bound.
+    pub fn build(self) -> io::Result<MockLts> {
+        let invalid = |what: &str, v: &str| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("lts-mock: invalid {what} {v:?}"))
+        };
+        if !validate::is_project_id(&self.ids.project_id) {
+            return Err(invalid("project id (want 32 letters or digits)", &self.ids.project_id));
+        }
+        if !validate::is_uuid(&self.ids.log_group_id) {
+            return Err(invalid(
+                "log group id (want a 36-character UUID)",
+                &self.ids.log_group_id,
+            ));
+        }
+        if !validate::is_uuid(&self.ids.log_stream_id) {
+            return Err(invalid(
+                "log stream id (want a 36-character UUID)",
+                &self.ids.log_stream_id,
+            ));
+        }
+
+        let listener = TcpListener::bind(self.bind)?;
+        let local = listener.local_addr()?;
+        let server = tiny_http::Server::http((Ipv4Addr::LOCALHOST, 0))
+            .map_err(|e| io::Error::other(format!("lts-mock: internal server: {e}")))?;
+        let internal = server
+            .server_addr()
+            .to_ip()
+            .ok_or_else(|| io::Error::other("lts-mock: internal server has no IP address"))?;
+        let server = Arc::new(server);
+
+        let shared = Arc::new(Shared {
+            ids: self.ids,
+            counting_only: self.counting_only,
+            max_line_bytes: self.max_line_bytes,
+            max_body_bytes: self.max_body_bytes,
+            now_ns: self.now_ns.unwrap_or_else(|| Arc::new(system_now_ns)),
+            on_event: self.on_event,
+            on_request: self.on_request,
+            faults: Faults::new(self.token),
+            store: Mutex::new(Store::default()),
+            store_cv: Condvar::new(),
+            life: Mutex::new(Life::default()),
+            life_cv: Condvar::new(),
+            relay: Relay::new(),
+        });
+
+        let stopping = Arc::new(AtomicBool::new(false));
+        let accept = {
+            let relay = Arc::clone(&shared.relay);
+            let stopping = Arc::clone(&stopping);
+            thread::Builder::new()
+                .name("lts-mock-accept".into())
+                .spawn(move || relay.accept_loop(listener, internal, stopping))?
+        };
+        let dispatch = {
+            let shared = Arc::clone(&shared);
+            let server = Arc::clone(&server);
+            thread::Builder::new()
+                .name("lts-mock-dispatch".into())
+                .spawn(move || dispatch_loop(&shared, &server))
+        };
+        let dispatch = match dispatch {
+            Ok(h) => h,
+            Err(e) => {
+                stop_accept(&stopping, local, accept);
+                return Err(e);
+            }
+        };
+
+        let connect_addr = match local.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local.port()),
+            IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), local.port()),
+            _ => local,
+        };
+        Ok(MockLts {
+            shared,
+            addr: connect_addr,
+            server,
+            stopping,
+            accept: Some(accept),
+            dispatch: Some(dispatch),
+            stopped: false,
+        })
+    }
+}
+
+fn stop_accept(stopping: &AtomicBool, addr: SocketAddr, accept: JoinHandle<()>) {
+    stopping.store(true, Ordering::SeqCst);
+    let addr = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), addr.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), addr.port()),
+        _ => addr,
+    };
+    // Wake the blocked accept(). If even that fails, leave the thread detached
+    // rather than block forever: it exits at its next accept.
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(5)).is_ok() {
+        let _ = accept.join();
+    }
+}
+
+struct Shared {
+    ids: Ids,
+    counting_only: bool,
+    max_line_bytes: usize,
+    max_body_bytes: usize,
+    now_ns: NowFn,
+    on_event: Option<EventFn>,
+    on_request: Option<RequestFn>,
+    faults: Faults,
+    store: Mutex<Store>,
+    store_cv: Condvar,
+    life: Mutex<Life>,
+    life_cv: Condvar,
+    relay: Arc<Relay>,
+}
+
+#[derive(Default)]
+struct Store {
+    events: Vec<ReceivedEvent>,
+    requests: Vec<RequestLog>,
+    stats: Stats,
+}
+
+#[derive(Default)]
+struct Life {
+    shutting_down: bool,
+    workers: usize,
+}
+
+impl Shared {
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn life(&self) -> MutexGuard<'_, Life> {
+        self.life.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits `d`, or less if the mock shuts down.
+    fn sleep(&self, d: Duration) {
+        let deadline = Instant::now() + d;
+        let mut life = self.life();
+        while !life.shutting_down {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            life = self
+                .life_cv
+                .wait_timeout(life, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits until the mock shuts down.
+    fn wait_shutdown(&self) {
+        let mut life = self.life();
+        while !life.shutting_down {
+            life = self.life_cv.wait(life).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn worker_done(&self) {
+        let mut life = self.life();
+        life.workers -= 1;
+        self.life_cv.notify_all();
+    }
+
+    /// Records one request (and its kept events), then runs the callbacks.
+    fn record(
+        &self,
+        log: RequestLog,
+        accepted: bool,
+        events: Vec<ReceivedEvent>,
+        discarded: usize,
+        event_count: usize,
+    ) {
+        {
+            let mut st = self.store();
+            let s = &mut st.stats;
+            s.requests += 1;
+            s.wire_bytes += log.wire_bytes as u64;
+            s.decoded_bytes += log.decoded_bytes as u64;
+            if accepted {
+                s.accepted_requests += 1;
+                s.accepted_wire_bytes += log.wire_bytes as u64;
+                s.accepted_decoded_bytes += log.decoded_bytes as u64;
+                s.events += event_count;
+                s.discarded_out_of_window += discarded;
+            }
+            if !self.counting_only {
+                st.requests.push(log.clone());
+                if let Some(f) = &self.on_event {
+                    // Clone only when a callback needs them after the lock.
+                    st.events.extend(events.iter().cloned());
+                    drop(st);
+                    self.store_cv.notify_all();
+                    for e in &events {
+                        f(e);
+                    }
+                } else {
+                    st.events.extend(events);
+                    drop(st);
+                    self.store_cv.notify_all();
+                }
+            } else {
+                drop(st);
+                self.store_cv.notify_all();
+            }
+        }
+        if let Some(f) = &self.on_request {
+            f(&log);
+        }
+    }
+}
+
+fn dispatch_loop(shared: &Arc<Shared>, server: &tiny_http::Server) {
+    let mut index = 0usize;
+    loop {
+        let request = match server.recv() {
+            Ok(r) => r,
+            Err(_) if shared.life().shutting_down => break,
+            Err(_) => continue,
+        };
+        let decision = shared.faults.decide(index);
+        shared.life().workers += 1;
+        let worker_shared = Arc::clone(shared);
+        let (tx, rx) = std::sync::mpsc::channel::<(tiny_http::Request, Decision)>();
+        let spawned = thread::Builder::new()
+            .name(format!("lts-mock-req-{index}"))
+            .spawn(move || {
+                if let Ok((request, decision)) = rx.recv() {
+                    handle(&worker_shared, request, index, decision);
+                }
+                worker_shared.worker_done();
+            });
+        match spawned {
+            Ok(_) => {
+                let _ = tx.send((request, decision));
+            }
+            Err(_) => {
+                // No thread to be had: answer on this one.
+                handle(shared, request, index, decision);
+                shared.worker_done();
+            }
+        }
+        index += 1;
+    }
+}
+
+fn header_values(request: &tiny_http::Request, name: &'static str) -> Vec<String> {
+    request
+        .headers()
+        .iter()
+        .filter(|h| h.field.equiv(name))
+        .map(|h| h.value.as_str().to_string())
+        .collect()
+}
+
+fn as_strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn joined(values: &[String]) -> Option<String> {
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+/// The answer body: `errorCode`, the message (`errorMessage` on the standard
+/// endpoint, `error_msg` elsewhere), `result: null`.
+fn answer_body(api: Option<Api>, code: &str, msg: &str) -> String {
+    let key = if api == Some(Api::Standard) {
+        "errorMessage"
+    } else {
+        "error_msg"
+    };
+    format!(
+        "{{\"errorCode\":{},\"{key}\":{},\"result\":null}}",
+        serde_json::Value::from(code),
+        serde_json::Value::from(msg)
+    )
+}
+
+fn respond(request: tiny_http::Request, status: u16, body: String) {
+    let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], crate::CONTENT_TYPE.as_bytes())
+        .expect("static header is valid");
+    let response = tiny_http::Response::from_string(body)
+        .with_status_code(status)
+        .with_header(header);
+    let _ = request.respond(response);
+}
+
+/// What the mock learnt from a body, whatever the answer.
+enum Parsed {
+    Full(Report),
+    Count(usize),
+}
+
+fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decision: Decision) {
+    let method = request.method().as_str().to_string();
+    let path = request.url().to_string();
+    let content_type = header_values(&request, "Content-Type");
+    let content_encoding = header_values(&request, "Content-Encoding");
+    let tokens = header_values(&request, "X-Auth-Token");
+    let mut log = RequestLog {
+        index,
+        method: method.clone(),
+        path: path.clone(),
+        status: 0,
+        error_code: None,
+        error_msg: None,
+        content_encoding: joined(&content_encoding),
+        content_type: joined(&content_type),
+        wire_bytes: 0,
+        decoded_bytes: 0,
+        events: 0,
+        api: None,
+        fault: None,
+        body_sha256_or_hash: 0,
+    };
+    // A repeated token header is as good as none.
+    let token: Option<String> = match tokens.as_slice() {
+        [t] => Some(t.clone()),
+        _ => None,
+    };
+    let ct_check = validate::check_content_type(&as_strs(&content_type));
+    let enc_check = validate::check_content_encoding(&as_strs(&content_encoding));
+    let remote = request.remote_addr().copied();
+
+    let mut body = Vec::new();
+    if let Err(e) = request.as_reader().read_to_end(&mut body) {
+        log.wire_bytes = body.len();
+        log.error_msg = Some(format!("reading the body failed: {e}"));
+        shared.record(log, false, Vec::new(), 0, 0);
+        shared.relay.kill(remote);
+        return;
+    }
+    log.wire_bytes = body.len();
+
+    let route = validate::route(&method, &path, &shared.ids);
+    let api = match &route {
+        Ok(a) => Some(*a),
+        Err((a, _)) => *a,
+    };
+    log.api = api;
+
+    // Learn what the body holds, whatever the answer will be, so that tests can
+    // compare a rejected batch with its retry.
+    let decoded = enc_check
+        .clone()
+        .and_then(|enc| validate::decode(enc, &body, shared.max_body_bytes));
+    let parsed: Option<Result<Parsed, Reject>> = match (&decoded, api) {
+        (Ok(d), Some(api)) => Some(if shared.counting_only {
+            validate::count_report(d).map(Parsed::Count)
+        } else {
+            validate::parse_report(api, d, shared.max_line_bytes).map(Parsed::Full)
+        }),
+        _ => None,
+    };
+    match &decoded {
+        Ok(d) => {
+            log.decoded_bytes = d.len();
+            if !shared.counting_only {
+                log.body_sha256_or_hash = validate::fnv1a64(d);
+            }
+        }
+        Err(_) => {
+            if !shared.counting_only {
+                log.body_sha256_or_hash = validate::fnv1a64(&body);
+            }
+        }
+    }
+    log.events = match &parsed {
+        Some(Ok(Parsed::Full(r))) => r.events.len(),
+        Some(Ok(Parsed::Count(n))) => *n,
+        _ => 0,
+    };
+    let decoded_err = decoded.err();
+    drop(body);
+
+    let delay_tag = if decision.delay.is_some() { "delay+" } else { "" };
+    let finish_delay = || {
+        if let Some(d) = decision.delay {
+            shared.sleep(d);
+        }
+    };
+
+    match decision.action {
+        Action::Drop | Action::Hang => {
+            let hang = decision.action == Action::Hang;
+            let name = if hang { "hang" } else { "drop" };
+            log.fault = Some(format!("{delay_tag}{name}"));
+            log.error_msg = Some(if hang {
+                "hung: no answer until the mock shuts down".into()
+            } else {
+                "dropped: connection closed with no answer".into()
+            });
+            shared.record(log, false, Vec::new(), 0, 0);
+            finish_delay();
+            if hang {
+                shared.wait_shutdown();
+            }
+            // Close the client's connection before tiny_http (on dropping the
+            // request) writes its 500 into the relay, which then goes nowhere.
+            shared.relay.kill(remote);
+            drop(request);
+            return;
+        }
+        Action::Fail { status, fault } => {
+            let (code, msg) = codes::for_injected_status(status);
+            log.status = status;
+            log.fault = Some(format!("{delay_tag}{fault}"));
+            let body = answer_body(api, &code, msg);
+            if status != 200 {
+                log.error_code = Some(code);
+                log.error_msg = Some(msg.to_string());
+            }
+            shared.record(log, false, Vec::new(), 0, 0);
+            finish_delay();
+            respond(request, status, body);
+            return;
+        }
+        Action::None => {}
+    }
+    if decision.delay.is_some() {
+        log.fault = Some("delay".into());
+    }
+
+    let reject = |mut log: RequestLog, r: Reject, fault: Option<&str>| {
+        log.status = r.status;
+        log.error_code = Some(r.code.to_string());
+        log.error_msg = Some(r.msg.clone());
+        if let Some(f) = fault {
+            log.fault = Some(format!("{delay_tag}{f}"));
+        }
+        shared.record(log, false, Vec::new(), 0, 0);
+        finish_delay();
+        (r.status, answer_body(api, r.code, &r.msg))
+    };
+    let token_reject = |auth: Auth| -> Option<(Reject, Option<&'static str>)> {
+        let msg = match auth {
+            Auth::Ok => return None,
+            Auth::Missing => "Missing X-Auth-Token header (or more than one).",
+            Auth::Wrong => "Incorrect IAM authentication information: invalid token.",
+            Auth::Expired => "Incorrect IAM authentication information: the token has expired.",
+        };
+        let fault = (auth == Auth::Expired).then_some("token_expired");
+        Some((Reject::new(401, codes::TOKEN, msg), fault))
+    };
+
+    // Everything up to the final token re-check, in the documented order.
+    let pre: Result<(), (Reject, Option<&'static str>)> = (|| {
+        route.as_ref().map_err(|(_, r)| (r.clone(), None))?;
+        if let Some(t) = token_reject(shared.faults.check_token(token.as_deref())) {
+            return Err(t);
+        }
+        ct_check.map_err(|r| (r, None))?;
+        enc_check.map_err(|r| (r, None))?;
+        if let Some(r) = decoded_err {
+            return Err((r, None));
+        }
+        Ok(())
+    })();
+    let parsed = match (pre, parsed) {
+        (Err((r, fault)), _) => {
+            let (status, body) = reject(log, r, fault);
+            respond(request, status, body);
+            return;
+        }
+        (Ok(()), Some(Err(r))) => {
+            let (status, body) = reject(log, r, None);
+            respond(request, status, body);
+            return;
+        }
+        (Ok(()), Some(Ok(p))) => p,
+        (Ok(()), None) => unreachable!("a routed, decoded body is always parsed"),
+    };
+    // Atomic re-check: counts towards a pending expiry, refuses if it expired meanwhile.
+    if let Some((r, fault)) = token_reject(shared.faults.accept(token.as_deref())) {
+        let (status, body) = reject(log, r, fault);
+        respond(request, status, body);
+        return;
+    }
+
+    let api = api.expect("routed");
+    log.status = 200;
+    let (kept, discarded, count) = match parsed {
+        Parsed::Count(n) => (Vec::new(), 0, n),
+        Parsed::Full(report) => {
+            let now = (shared.now_ns)();
+            let mut kept = Vec::with_capacity(report.events.len());
+            let mut discarded = 0;
+            let n = report.events.len();
+            let mut labels = report.labels;
+            for (i, (time_ns, line)) in report.events.into_iter().enumerate() {
+                if now.abs_diff(time_ns) > validate::WINDOW_NS {
+                    discarded += 1;
+                    continue;
+                }
+                // The last event takes the labels instead of a clone.
+                let labels = if i + 1 == n {
+                    std::mem::take(&mut labels)
+                } else {
+                    labels.clone()
+                };
+                kept.push(ReceivedEvent {
+                    time_ns,
+                    line,
+                    labels,
+                    api,
+                    request: index,
+                });
+            }
+            let count = kept.len();
+            (kept, discarded, count)
+        }
+    };
+    shared.record(log, true, kept, discarded, count);
+    finish_delay();
+    respond(request, 200, answer_body(Some(api), codes::SUCCESS, "Report success."));
+}
+
+/// A running mock LTS. Dropping it shuts it down (see [`MockLts::shutdown`]).
+pub struct MockLts {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: Arc<tiny_http::Server>,
+    stopping: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+    dispatch: Option<JoinHandle<()>>,
+    stopped: bool,
+}
+
+impl std::fmt::Debug for MockLts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockLts")
+            .field("endpoint", &self.endpoint())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockLts {
+    /// Starts a mock on `127.0.0.1`, a free port, with the default ids and token.
+    pub fn start() -> io::Result<MockLts> {
+        MockLts::builder().build()
+    }
+
+    /// A builder for a mock with other settings.
+    pub fn builder() -> MockBuilder {
+        MockBuilder::default()
+    }
+
+    /// `http://IP:PORT`, for the client's endpoint setting. When bound to an
+    /// unspecified address (`0.0.0.0`, `::`), the loopback address of that family.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address clients connect to (see [`endpoint`](Self::endpoint)).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The token currently accepted.
+    pub fn token(&self) -> String {
+        self.shared.faults.token()
+    }
+
+    /// The project id served.
+    pub fn project_id(&self) -> &str {
+        &self.shared.ids.project_id
+    }
+
+    /// The log group id served.
+    pub fn log_group_id(&self) -> &str {
+        &self.shared.ids.log_group_id
+    }
+
+    /// The log stream id served.
+    pub fn log_stream_id(&self) -> &str {
+        &self.shared.ids.log_stream_id
+    }
+
+    /// The full URL of an endpoint of the served stream.
+    pub fn url(&self, api: Api) -> String {
+        let suffix = match api {
+            Api::HighAccuracy => "/high-accuracy",
+            Api::Standard => "",
+        };
+        format!(
+            "{}/v2/{}/lts/groups/{}/streams/{}/tenant/contents{suffix}",
+            self.endpoint(),
+            self.shared.ids.project_id,
+            self.shared.ids.log_group_id,
+            self.shared.ids.log_stream_id
+        )
+    }
+
+    /// Events accepted and kept, in the order they were recorded (the order of
+    /// arrival for one client sending one request at a time). Empty in
+    /// counting-only mode.
+    pub fn events(&self) -> Vec<ReceivedEvent> {
+        self.shared.store().events.clone()
+    }
+
+    /// Number of events accepted and kept (also in counting-only mode, where it
+    /// counts every entry of accepted requests).
+    pub fn event_count(&self) -> usize {
+        self.shared.store().stats.events
+    }
+
+    /// Every request, accepted or not, in arrival (index) order. Empty in
+    /// counting-only mode.
+    pub fn requests(&self) -> Vec<RequestLog> {
+        let mut v = self.shared.store().requests.clone();
+        v.sort_by_key(|r| r.index);
+        v
+    }
+
+    /// The requests answered with this status (0: dropped or hung), in index order.
+    pub fn requests_with_status(&self, status: u16) -> Vec<RequestLog> {
+        let mut v: Vec<RequestLog> = self
+            .shared
+            .store()
+            .requests
+            .iter()
+            .filter(|r| r.status == status)
+            .cloned()
+            .collect();
+        v.sort_by_key(|r| r.index);
+        v
+    }
+
+    /// Number of requests received so far (also in counting-only mode).
+    pub fn request_count(&self) -> usize {
+        self.shared.store().stats.requests
+    }
+
+    /// Events answered 200 but deleted because their time is more than two days
+    /// from now, as the real service does. Always 0 in counting-only mode.
+    pub fn discarded_out_of_window(&self) -> usize {
+        self.shared.store().stats.discarded_out_of_window
+    }
+
+    /// All counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.store().stats.clone()
+    }
+
+    /// Fault injection and the accepted token.
+    pub fn faults(&self) -> &Faults {
+        &self.shared.faults
+    }
+
+    /// Blocks until at least `n` events have been kept ([`event_count`](Self::event_count)),
+    /// or `timeout` passes; returns whether they were. Wakes on each recorded
+    /// request, never polls.
+    pub fn wait_for_events(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_store(timeout, |s| s.events >= n)
+    }
+
+    /// Blocks until at least `n` requests have been recorded (answered, or
+    /// decided to be dropped or hung), or `timeout` passes; returns whether they were.
+    pub fn wait_for_requests(&self, n: usize, timeout: Duration) -> bool {
+        self.wait_store(timeout, |s| s.requests >= n)
+    }
+
+    fn wait_store(&self, timeout: Duration, done: impl Fn(&Stats) -> bool) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        let mut st = self.shared.store();
+        loop {
+            if done(&st.stats) {
+                return true;
+            }
+            let wait = match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    d - now
+                }
+                None => Duration::from_secs(3600),
+            };
+            st = self
+                .shared
+                .store_cv
+                .wait_timeout(st, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Stops the server and joins every thread it started. In order: every client
+    /// connection is closed, idle or not, with no further byte (so a request still
+    /// being delayed or hung gets no answer, only EOF) and new ones are refused;
+    /// the listener closes; waiting requests are released and their threads end.
+    /// Dropping the mock does the same.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        self.shared.relay.close_all();
+        if let Some(accept) = self.accept.take() {
+            stop_accept(&self.stopping, self.addr, accept);
+        }
+        {
+            let mut life = self.shared.life();
+            life.shutting_down = true;
+            self.shared.life_cv.notify_all();
+        }
+        self.server.unblock();
+        if let Some(d) = self.dispatch.take() {
+            let _ = d.join();
+        }
+        let mut life = self.shared.life();
+        while life.workers > 0 {
+            life = self.shared.life_cv.wait(life).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Drop for MockLts {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

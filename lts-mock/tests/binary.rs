@@ -1,0 +1,93 @@
+//! The `lts-mock` binary: start-up lines, one line per event, `--help`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::*;
+use lts_mock::{default_token, rfc3339_nanos, Api, CONTENT_TYPE, LOG_GROUP_ID, LOG_STREAM_ID, PROJECT_ID};
+
+#[test]
+fn help_prints_usage() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lts-mock"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("--port"), "{text}");
+    assert!(text.contains("--token"), "{text}");
+}
+
+#[test]
+fn bad_argument_exits_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lts-mock"))
+        .arg("--nope")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn prints_exports_then_one_line_per_event() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lts-mock"))
+        .args(["--port", "0", "--bind", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let mut export = None;
+    while export.is_none() {
+        line.clear();
+        assert_ne!(out.read_line(&mut line).unwrap(), 0, "binary exited early");
+        if let Some(rest) = line.trim_end().strip_prefix("export ") {
+            export = Some(rest.to_string());
+        }
+    }
+    let vars: Vec<(String, String)> = export
+        .unwrap()
+        .split(' ')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let get = |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    let endpoint = get("LTS_ENDPOINT");
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    assert_eq!(get("LTS_PROJECT_ID"), PROJECT_ID);
+    assert_eq!(get("LTS_LOG_GROUP_ID"), LOG_GROUP_ID);
+    assert_eq!(get("LTS_LOG_STREAM_ID"), LOG_STREAM_ID);
+    assert_eq!(get("LTS_TOKEN"), default_token());
+
+    let url = format!(
+        "{endpoint}/v2/{PROJECT_ID}/lts/groups/{LOG_GROUP_ID}/streams/{LOG_STREAM_ID}/tenant/contents/high-accuracy"
+    );
+    let t = 1_586_850_540_000_000_008u64.max(now_ns());
+    let a = send(
+        &agent(),
+        &url,
+        &[("X-Auth-Token", &default_token()), ("Content-Type", CONTENT_TYPE)],
+        ha_body(t, &["hello from the test", "second"]).to_string().as_bytes(),
+    );
+    assert_eq!(a.status, 200);
+    let mut printed = Vec::new();
+    for _ in 0..2 {
+        line.clear();
+        out.read_line(&mut line).unwrap();
+        printed.push(line.trim_end().to_string());
+    }
+    assert_eq!(
+        printed,
+        [
+            format!("{} hello from the test", rfc3339_nanos(t)),
+            format!("{} second", rfc3339_nanos(t + 1)),
+        ]
+    );
+    let _ = Api::Standard;
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
