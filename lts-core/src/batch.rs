@@ -44,6 +44,10 @@ pub(crate) struct Batch {
     pub(crate) raw_len: usize,
     /// Events in the batch.
     pub(crate) events: u64,
+    /// Of those, the pipeline's own reports (not counted in `Stats`).
+    pub(crate) internal: u64,
+    /// The drops (queue full, rejected, out of retries) its report tells of.
+    pub(crate) reported_drops: [u64; 3],
     /// Bytes this batch holds against the queue budget.
     pub(crate) reserved: usize,
     /// Records that would have been in this batch but were given up on
@@ -57,6 +61,13 @@ pub(crate) struct Batch {
     pub(crate) not_before: Instant,
 }
 
+impl Batch {
+    /// Events that count in `Stats`: all but the pipeline's own reports.
+    pub(crate) fn counted(&self) -> u64 {
+        self.events - self.internal
+    }
+}
+
 /// The open batch: a body being written and what it holds.
 #[derive(Debug)]
 pub(crate) struct Builder {
@@ -67,6 +78,7 @@ pub(crate) struct Builder {
     opened: Option<Instant>,
     reserved: usize,
     lost_before: u64,
+    internal: u64,
     /// `len_with(0)` of an empty body: the overhead of a one-event batch.
     empty_len: usize,
 }
@@ -76,6 +88,7 @@ pub(crate) struct Builder {
 pub(crate) struct Sealed {
     pub(crate) raw: String,
     pub(crate) events: u64,
+    pub(crate) internal: u64,
     pub(crate) reserved: usize,
     pub(crate) lost_before: u64,
 }
@@ -92,6 +105,7 @@ impl Builder {
             opened: None,
             reserved: 0,
             lost_before: 0,
+            internal: 0,
         }
     }
 
@@ -115,13 +129,15 @@ impl Builder {
         self.body.events() == 0
     }
 
-    /// Adds an event; the caller checked [`Builder::fits`].
-    pub(crate) fn push(&mut self, time_ns: u64, escaped_line: &str, reserved: usize, now: Instant) {
+    /// Adds an event; the caller checked [`Builder::fits`]. `internal`
+    /// marks the pipeline's own reports.
+    pub(crate) fn push(&mut self, time_ns: u64, escaped_line: &str, reserved: usize, internal: bool, now: Instant) {
         if self.body.events() == 0 {
             self.opened = Some(now);
         }
         self.body.push(time_ns, escaped_line);
         self.reserved += reserved;
+        self.internal += u64::from(internal);
     }
 
     /// Counts a record given up on before it reached a batch.
@@ -145,6 +161,7 @@ impl Builder {
         Sealed {
             raw: self.body.finish(labels_json),
             events,
+            internal: std::mem::take(&mut self.internal),
             reserved: std::mem::take(&mut self.reserved),
             lost_before: std::mem::take(&mut self.lost_before),
         }
@@ -173,7 +190,7 @@ mod tests {
         let now = Instant::now();
         for _ in 0..3 {
             assert!(b.fits(10));
-            b.push(1, "\"0123456789\"", 5, now);
+            b.push(1, "\"0123456789\"", 5, false, now);
         }
         assert!(!b.fits(10));
         assert!(b.is_full());
@@ -184,7 +201,13 @@ mod tests {
         let mut b = Builder::new(Api::HighAccuracy, "{}", 100, 200, Duration::from_secs(1));
         let mut n = 0;
         while b.fits(30) {
-            b.push(1_000_000_000_000_000_000, &format!("\"{}\"", "x".repeat(28)), 1, now);
+            b.push(
+                1_000_000_000_000_000_000,
+                &format!("\"{}\"", "x".repeat(28)),
+                1,
+                false,
+                now,
+            );
             n += 1;
         }
         let raw = b.take("{}").raw;
@@ -196,8 +219,8 @@ mod tests {
     fn linger_deadline_starts_with_the_first_event() {
         let mut b = Builder::new(Api::Standard, "{}", 10, 1000, Duration::from_millis(250));
         let t0 = Instant::now();
-        b.push(1, "\"a\"", 1, t0);
-        b.push(2, "\"b\"", 1, t0 + Duration::from_millis(100));
+        b.push(1, "\"a\"", 1, false, t0);
+        b.push(2, "\"b\"", 1, false, t0 + Duration::from_millis(100));
         assert_eq!(b.linger_deadline(), Some(t0 + Duration::from_millis(250)));
     }
 }

@@ -153,6 +153,12 @@ impl Budget {
         ok
     }
 
+    /// Takes `n` bytes whether or not they are free (for the pipeline's own
+    /// small reports, which must not be dropped for want of room).
+    pub(crate) fn force_reserve(&self, n: usize) {
+        self.used.fetch_add(n, Ordering::AcqRel);
+    }
+
     /// Gives `n` bytes back.
     pub(crate) fn release(&self, n: usize) {
         if n == 0 {

@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::batch::{truncate_with_marker, truncation_marker, Batch, Builder, MARKER_MAX};
-use crate::clock;
+use crate::clock::{self, ClockMode};
 use crate::config::{Compression, Config, RetryPolicy};
 use crate::diag::{DiagnosticKind, Reporter};
 use crate::encode::{compress, labels_json, write_json_str};
 use crate::format::Format;
-use crate::record::Record;
+use crate::record::{Level, Record};
 use crate::shipper::{add, Shared};
 use crate::transport::{Outcome, Transport};
 
@@ -79,6 +79,13 @@ pub(crate) struct Worker {
     queue_full_reported: u64,
     /// The last credentials failure reported, so it is reported once.
     credentials_error: Option<String>,
+    clock: ClockMode,
+    /// Drops (queue full, rejected, out of retries) already reported in-band.
+    drops_reported: [u64; 3],
+    /// When unreported drops were first noticed.
+    drops_since: Option<u64>,
+    /// When the worker started: "since" for drops noticed before any look.
+    started_ns: u64,
 }
 
 impl Worker {
@@ -115,6 +122,10 @@ impl Worker {
             rng: clock::wall_ns() | 1,
             queue_full_reported: 0,
             credentials_error: None,
+            clock: config.clock,
+            drops_reported: [0; 3],
+            drops_since: None,
+            started_ns: clock::wall_ns(),
         })
     }
 
@@ -249,7 +260,7 @@ impl Worker {
         if !self.builder.fits(self.escaped.len()) {
             self.seal();
         }
-        self.builder.push(time_ns, &self.escaped, size, Instant::now());
+        self.builder.push(time_ns, &self.escaped, size, false, Instant::now());
         if self.builder.is_full() {
             self.seal();
         }
@@ -286,6 +297,11 @@ impl Worker {
         if self.builder.is_empty() && self.builder.lost_before() == 0 {
             return;
         }
+        let reported_drops = if self.builder.is_empty() {
+            [0; 3]
+        } else {
+            self.append_drop_report()
+        };
         let sealed = self.builder.take(&self.labels_json);
         let raw_len = sealed.raw.len();
         let (wire, content_encoding) = if sealed.events == 0 {
@@ -306,6 +322,8 @@ impl Worker {
             content_encoding,
             raw_len,
             events: sealed.events,
+            internal: sealed.internal,
+            reported_drops,
             reserved,
             lost_before: sealed.lost_before,
             attempts: 0,
@@ -324,8 +342,8 @@ impl Worker {
             }
             if front.events == 0 || front.wire.is_empty() {
                 let b = self.pending.pop_front().expect("front exists");
-                let lost = b.lost_before + b.events;
-                add(&self.shared.counters.dropped_rejected, b.events);
+                let lost = b.lost_before + b.counted();
+                add(&self.shared.counters.dropped_rejected, b.counted());
                 self.resolve(b, lost);
                 continue;
             }
@@ -357,18 +375,18 @@ impl Worker {
         match outcome {
             Outcome::Delivered => {
                 let b = self.pending.pop_front().expect("a batch was sent");
-                add(&counters.delivered, b.events);
+                add(&counters.delivered, b.counted());
                 let lost = b.lost_before;
                 self.resolve(b, lost);
             }
             Outcome::Rejected { status, answer } => {
                 let b = self.pending.pop_front().expect("a batch was sent");
-                add(&counters.dropped_rejected, b.events);
+                add(&counters.dropped_rejected, b.counted());
                 let n = b.events;
                 self.reporter.report(DiagnosticKind::Rejected, || {
                     format!("the service refused a batch of {n} records with HTTP {status}: {answer}; dropped")
                 });
-                let lost = b.lost_before + b.events;
+                let lost = b.lost_before + b.counted();
                 self.resolve(b, lost);
             }
             Outcome::Unauthorized { answer } => {
@@ -418,12 +436,12 @@ impl Worker {
         front.attempts += 1;
         if front.attempts >= tries {
             let b = self.pending.pop_front().expect("front exists");
-            add(&counters.dropped_retries_exhausted, b.events);
+            add(&counters.dropped_retries_exhausted, b.counted());
             let n = b.events;
             self.reporter.report(DiagnosticKind::RetriesExhausted, || {
                 format!("gave up on a batch of {n} records after {tries} tries; last error: {reason}")
             });
-            let lost = b.lost_before + b.events;
+            let lost = b.lost_before + b.counted();
             self.resolve(b, lost);
             return;
         }
@@ -450,6 +468,9 @@ impl Worker {
     /// A batch is done with: give its bytes back and tell the waiters.
     fn resolve(&mut self, batch: Batch, lost: u64) {
         self.shared.budget.release(batch.reserved);
+        if lost > batch.lost_before || (batch.counted() == 0 && batch.internal > 0 && lost > 0) {
+            self.unreport(batch.reported_drops);
+        }
         for w in self.waiters.iter_mut().chain(self.shutdown.as_mut()) {
             if batch.seq < w.target {
                 w.lost += lost;
@@ -495,8 +516,8 @@ impl Worker {
         }
         let mut undelivered = never_batched;
         while let Some(b) = self.pending.pop_front() {
-            undelivered += b.events;
-            let lost = b.lost_before + b.events;
+            undelivered += b.counted();
+            let lost = b.lost_before + b.counted();
             self.resolve(b, lost);
         }
         add(&self.shared.counters.dropped_shutdown, undelivered);
@@ -515,7 +536,74 @@ impl Worker {
         true
     }
 
+    /// If records were dropped since the last report, adds one record
+    /// saying so to the batch being sealed, so the loss shows in LTS itself
+    /// and not only in a counter. It is the pipeline's own record and is not
+    /// counted in `Stats`. Returns the drops it reports (zero if none, or if
+    /// the batch is full: the next batch carries the report then).
+    fn append_drop_report(&mut self) -> [u64; 3] {
+        let c = &self.shared.counters;
+        let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        let now = [
+            get(&c.dropped_queue_full),
+            get(&c.dropped_rejected),
+            get(&c.dropped_retries_exhausted),
+        ];
+        let new = [0, 1, 2].map(|i| now[i] - self.drops_reported[i]);
+        let total: u64 = new.iter().sum();
+        if total == 0 {
+            return [0; 3];
+        }
+        let mut at = String::new();
+        crate::format::write_rfc3339_nanos(&mut at, self.drops_since.unwrap_or(self.started_ns));
+        let record = Record::new(
+            clock::now_ns(self.clock),
+            Level::Warn,
+            "lts",
+            format!(
+                "{total} records dropped since {at}: {} (queue full), {} (rejected by the service or outside its time window), {} (out of retries)",
+                new[0], new[1], new[2]
+            ),
+        )
+        .with_field("dropped", total)
+        .with_field("dropped_queue_full", new[0])
+        .with_field("dropped_rejected", new[1])
+        .with_field("dropped_retries_exhausted", new[2]);
+        let (mut line, mut escaped) = (String::new(), String::new());
+        self.format.format(&record, &mut line);
+        write_json_str(&mut escaped, &line);
+        if !self.builder.fits(escaped.len()) {
+            return [0; 3];
+        }
+        let size = record.memory_size();
+        self.shared.budget.force_reserve(size);
+        self.builder.push(record.time_ns, &escaped, size, true, Instant::now());
+        self.drops_reported = now;
+        self.drops_since = None;
+        new
+    }
+
+    /// A batch carrying a drop report was lost: report those drops again.
+    fn unreport(&mut self, reported: [u64; 3]) {
+        for (r, n) in self.drops_reported.iter_mut().zip(reported) {
+            *r -= n;
+        }
+    }
+
+    /// Notes when drops start, for the in-band report's "since".
+    fn watch_drops(&mut self) {
+        if self.drops_since.is_none() {
+            let c = &self.shared.counters;
+            let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+            let total = get(&c.dropped_queue_full) + get(&c.dropped_rejected) + get(&c.dropped_retries_exhausted);
+            if total > self.drops_reported.iter().sum::<u64>() {
+                self.drops_since = Some(clock::wall_ns());
+            }
+        }
+    }
+
     fn report_queue_full(&mut self) {
+        self.watch_drops();
         let dropped = self
             .shared
             .counters

@@ -36,6 +36,15 @@ fn message_of(line: &str) -> String {
     v["message"].as_str().unwrap().to_owned()
 }
 
+/// The pipeline's in-band drop reports among the events, as JSON.
+fn drop_reports(mock: &MockLts) -> Vec<serde_json::Value> {
+    mock.events()
+        .iter()
+        .map(|e| serde_json::from_str::<serde_json::Value>(&e.line).unwrap())
+        .filter(|v| v["target"] == "lts")
+        .collect()
+}
+
 /// Collects diagnostics for assertions.
 fn hook() -> (
     Arc<Mutex<Vec<Diagnostic>>>,
@@ -262,7 +271,17 @@ fn a_400_is_not_retried_and_is_counted() {
         (stats.dropped_rejected, stats.delivered, stats.retries, stats.requests),
         (7, 3, 0, 2)
     );
-    assert_eq!(mock.event_count(), 3);
+    // The three records, then the report of the loss, in the same request.
+    assert_eq!(mock.event_count(), 4);
+    let reports = drop_reports(&mock);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["level"], "WARN");
+    assert_eq!(reports[0]["fields"]["dropped"], 7);
+    assert_eq!(reports[0]["fields"]["dropped_rejected"], 7);
+    assert!(reports[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("7 records dropped since "));
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].kind, DiagnosticKind::Rejected);
@@ -359,7 +378,11 @@ fn a_full_queue_in_drop_newest_mode_drops_and_counts_exactly() {
     assert!(refused > 0, "the budget never filled");
     assert_eq!(stats.dropped_queue_full, refused);
     assert_eq!(stats.delivered + stats.dropped_queue_full, 5_001);
-    assert_eq!(mock.event_count() as u64, stats.delivered);
+    // What was delivered, plus one in-band report of the drops.
+    assert_eq!(mock.event_count() as u64, stats.delivered + 1);
+    let reports = drop_reports(&mock);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["fields"]["dropped_queue_full"], refused);
     assert_eq!(shipper.queued_bytes(), 0);
 }
 
@@ -440,7 +463,8 @@ fn records_outside_the_two_day_window_are_dropped_before_sending() {
         shipper.send(Record::new(t, Level::Info, "w", "m")).unwrap();
     }
     assert_eq!(shipper.flush(WAIT), Err(FlushError::Lost { lost: 2 }));
-    assert_eq!(mock.event_count(), 2);
+    assert_eq!(mock.event_count(), 3);
+    assert_eq!(drop_reports(&mock)[0]["fields"]["dropped_rejected"], 2);
     assert_eq!(mock.discarded_out_of_window(), 0);
     assert_eq!(shipper.stats().dropped_rejected, 2);
     let seen = seen.lock().unwrap();
