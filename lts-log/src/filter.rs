@@ -1,0 +1,156 @@
+//! Which records enter: the `RUST_LOG`-style directives, plus the fixed
+//! exclusions of the shipper's own crates and the transport's debug noise.
+
+use log::{Level, LevelFilter, Metadata};
+
+use crate::error::InitError;
+
+/// Targets that never enter: the shipper's own crates.
+const OWN_CRATES: &[&str] = &["lts_core", "lts_log", "lts_tracing", "lts_mock"];
+
+/// Targets whose `debug` and `trace` records are dropped by default: the
+/// transport's crates, which log every connection and TLS record.
+const TRANSPORT_CRATES: &[&str] = &["ureq", "ureq_proto", "rustls"];
+
+/// The level when no directive is given.
+const DEFAULT_DIRECTIVES: &str = "info";
+
+/// `target` is `krate` or a module inside it (`krate::...`).
+#[inline]
+fn in_crate(target: &str, krate: &str) -> bool {
+    match target.strip_prefix(krate) {
+        Some(rest) => rest.is_empty() || rest.starts_with("::"),
+        None => false,
+    }
+}
+
+#[inline]
+fn in_any(target: &str, crates: &[&str]) -> bool {
+    crates.iter().any(|k| in_crate(target, k))
+}
+
+/// The directives in force, from the first of these that is set: the
+/// builder's, `LTS_LOG`, `RUST_LOG`; else `info`. Returns where they came
+/// from and the text. An empty (or blank) variable counts as unset.
+pub(crate) fn directives(
+    explicit: Option<&str>,
+    lookup: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> Result<(&'static str, String), InitError> {
+    if let Some(d) = explicit {
+        return Ok(("filter", d.to_owned()));
+    }
+    for var in ["LTS_LOG", "RUST_LOG"] {
+        if let Some(v) = lookup(var) {
+            let Some(s) = v.to_str() else {
+                return Err(InitError::Filter {
+                    origin: var,
+                    message: "the value is not valid UTF-8".to_owned(),
+                });
+            };
+            if !s.trim().is_empty() {
+                return Ok((var, s.to_owned()));
+            }
+        }
+    }
+    Ok(("default", DEFAULT_DIRECTIVES.to_owned()))
+}
+
+/// The filter of one logger.
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    directives: env_filter::Filter,
+    /// The directives end in `/text`: the message must be checked too.
+    message_filter: bool,
+    /// Keep `debug`/`trace` records of the transport's crates.
+    transport_debug: bool,
+}
+
+impl Filter {
+    /// Parses `spec` on top of the default level (`info`): a bare level in
+    /// `spec` replaces the default.
+    pub(crate) fn parse(origin: &'static str, spec: &str, transport_debug: bool) -> Result<Filter, InitError> {
+        let mut builder = env_filter::Builder::new();
+        builder.filter_level(LevelFilter::Info);
+        builder.try_parse(spec).map_err(|e| InitError::Filter {
+            origin,
+            message: e.to_string(),
+        })?;
+        Ok(Filter {
+            directives: builder.build(),
+            message_filter: spec.contains('/'),
+            transport_debug,
+        })
+    }
+
+    /// The most verbose level any directive allows.
+    pub(crate) fn max_level(&self) -> LevelFilter {
+        self.directives.filter()
+    }
+
+    /// Whether a record with this metadata enters (the shipper-thread check
+    /// is the caller's, done before this).
+    #[inline]
+    pub(crate) fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        let target = metadata.target();
+        if in_any(target, OWN_CRATES) {
+            return false;
+        }
+        if !self.transport_debug && metadata.level() >= Level::Debug && in_any(target, TRANSPORT_CRATES) {
+            return false;
+        }
+        self.directives.enabled(metadata)
+    }
+
+    /// Whether a record enters, its message included. Formats the message
+    /// only when the directives have a message filter.
+    #[inline]
+    pub(crate) fn matches(&self, record: &log::Record<'_>) -> bool {
+        self.enabled(record.metadata()) && (!self.message_filter || self.directives.matches(record))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| OsString::from(v))
+    }
+
+    #[test]
+    fn directives_come_from_the_builder_then_lts_log_then_rust_log_then_info() {
+        let both = [("LTS_LOG", "debug"), ("RUST_LOG", "trace")];
+        assert_eq!(
+            directives(Some("warn"), env(&both)).unwrap(),
+            ("filter", "warn".to_owned())
+        );
+        assert_eq!(directives(None, env(&both)).unwrap(), ("LTS_LOG", "debug".to_owned()));
+        assert_eq!(
+            directives(None, env(&[("LTS_LOG", " "), ("RUST_LOG", "trace")])).unwrap(),
+            ("RUST_LOG", "trace".to_owned())
+        );
+        assert_eq!(directives(None, env(&[])).unwrap(), ("default", "info".to_owned()));
+    }
+
+    #[test]
+    fn crate_matching_respects_module_boundaries() {
+        assert!(in_crate("ureq", "ureq"));
+        assert!(in_crate("ureq::unit", "ureq"));
+        assert!(!in_crate("ureq_proto", "ureq"));
+        assert!(!in_crate("ureqx::a", "ureq"));
+        assert!(!in_crate("my_app::ureq", "ureq"));
+    }
+
+    #[test]
+    fn malformed_directives_name_their_origin() {
+        let e = Filter::parse("LTS_LOG", "a=b=c", false).unwrap_err();
+        match e {
+            InitError::Filter { origin, message } => {
+                assert_eq!(origin, "LTS_LOG");
+                assert!(message.contains("a=b=c"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

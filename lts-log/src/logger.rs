@@ -1,0 +1,140 @@
+//! [`LtsLogger`], the `log::Log` implementation, and its builder.
+
+use std::time::Duration;
+
+use log::{LevelFilter, Log, Metadata, Record};
+use lts_core::{is_shipper_thread, Config, Guard, Shipper};
+
+use crate::capture;
+use crate::error::InitError;
+use crate::filter::{self, Filter};
+
+/// A [`log::Log`] that captures records on the caller's thread and ships
+/// them to LTS through an [`lts_core::Shipper`].
+///
+/// Install it with [`crate::init`] or [`LtsLoggerBuilder::init`], or build
+/// it with [`LtsLogger::builder`] and call it from a logger of your own.
+#[derive(Debug)]
+pub struct LtsLogger {
+    shipper: Shipper,
+    filter: Filter,
+    flush_timeout: Duration,
+}
+
+impl LtsLogger {
+    /// A builder for a logger that ships with `config`.
+    pub fn builder(config: Config) -> LtsLoggerBuilder {
+        LtsLoggerBuilder {
+            flush_timeout: config.shutdown_timeout(),
+            config,
+            filter: None,
+            transport_debug: false,
+        }
+    }
+
+    /// The shipper this logger sends through (for its [`Shipper::stats`],
+    /// or to flush with a timeout of your choice).
+    pub fn shipper(&self) -> &Shipper {
+        &self.shipper
+    }
+
+    /// The most verbose level the filter lets through: pass it to
+    /// [`log::set_max_level`] when you install a logger that wraps this one.
+    pub fn max_level(&self) -> LevelFilter {
+        self.filter.max_level()
+    }
+}
+
+impl Log for LtsLogger {
+    #[inline]
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        !is_shipper_thread() && self.filter.enabled(metadata)
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if is_shipper_thread() || !self.filter.matches(record) {
+            return;
+        }
+        let time_ns = self.shipper.now_ns();
+        // A refused record is counted by the shipper (Stats::dropped_queue_full).
+        let _ = self.shipper.send(capture::record(time_ns, record));
+    }
+
+    /// Waits until every record logged before the call is delivered or
+    /// given up on, at most the flush timeout (by default the configured
+    /// shutdown timeout). Does nothing on the shipper's own thread.
+    fn flush(&self) {
+        if is_shipper_thread() {
+            return;
+        }
+        let _ = self.shipper.flush(self.flush_timeout);
+    }
+}
+
+/// Builds an [`LtsLogger`]: [`build`](Self::build) to get the logger and
+/// its guard, [`init`](Self::init) to install it as the global logger.
+#[derive(Debug)]
+#[must_use = "a builder does nothing until build() or init() is called"]
+pub struct LtsLoggerBuilder {
+    config: Config,
+    filter: Option<String>,
+    transport_debug: bool,
+    flush_timeout: Duration,
+}
+
+impl LtsLoggerBuilder {
+    /// The filter directives, in `RUST_LOG` syntax
+    /// (`warn,my_app=debug,my_app::db=trace`), on top of the default level
+    /// `info`. Given, they replace the `LTS_LOG` and `RUST_LOG` variables,
+    /// which are read otherwise.
+    pub fn filter(mut self, directives: impl Into<String>) -> Self {
+        self.filter = Some(directives.into());
+        self
+    }
+
+    /// Keeps the `debug` and `trace` records of the transport's crates
+    /// (`ureq`, `ureq_proto`, `rustls`) logged on threads other than the
+    /// shipper's, when the directives allow them. Off by default: they are
+    /// noise about the shipper's own connections. Records from the shipper's
+    /// thread and from the `lts_*` crates never enter either way.
+    pub fn transport_debug(mut self, keep: bool) -> Self {
+        self.transport_debug = keep;
+        self
+    }
+
+    /// How long [`Log::flush`] waits at most (default: the configured
+    /// shutdown timeout, 5 s unless set).
+    pub fn flush_timeout(mut self, timeout: Duration) -> Self {
+        self.flush_timeout = timeout;
+        self
+    }
+
+    /// Checks the filter, starts the shipper and returns the logger and the
+    /// guard that stops the shipper when dropped. Nothing is installed:
+    /// the logger is yours to call or to wrap.
+    pub fn build(self) -> Result<(LtsLogger, Guard), InitError> {
+        let (origin, spec) = filter::directives(self.filter.as_deref(), |name| std::env::var_os(name))?;
+        let filter = Filter::parse(origin, &spec, self.transport_debug)?;
+        let (shipper, guard) = Shipper::start(self.config).map_err(InitError::Config)?;
+        let logger = LtsLogger {
+            shipper,
+            filter,
+            flush_timeout: self.flush_timeout,
+        };
+        Ok((logger, guard))
+    }
+
+    /// Builds the logger, installs it as the global logger and sets
+    /// [`log::set_max_level`] from the filter. Returns the guard to keep
+    /// until the program ends.
+    ///
+    /// Fails with [`InitError::AlreadySet`] if a global logger is already
+    /// installed; the shipper started here is then stopped again.
+    pub fn init(self) -> Result<Guard, InitError> {
+        let (logger, guard) = self.build()?;
+        let max_level = logger.max_level();
+        log::set_boxed_logger(Box::new(logger)).map_err(|_| InitError::AlreadySet)?;
+        log::set_max_level(max_level);
+        Ok(guard)
+    }
+}
