@@ -15,7 +15,11 @@ use lts_mock::MockLts;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let use_real_service = std::env::var_os("LTS_ENDPOINT").is_some() || std::env::var_os("LTS_REGION").is_some();
-    let mock = if use_real_service { None } else { Some(MockLts::start()?) };
+    let mock = if use_real_service {
+        None
+    } else {
+        Some(MockLts::start()?)
+    };
     let config = match &mock {
         None => Config::from_env()?,
         Some(mock) => Config::builder()
@@ -32,9 +36,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (shipper, guard) = Shipper::start(config)?;
     for (i, level) in [Level::Info, Level::Warn, Level::Error].into_iter().enumerate() {
         // The time is read first, on this thread, in nanoseconds.
-        let record = Record::new(shipper.now_ns(), level, "quickstart", format!("hello from lts-core #{i}"))
-            .with_field("attempt", i as u64)
-            .with_field("ok", level != Level::Error);
+        let record = Record::new(
+            shipper.now_ns(),
+            level,
+            "quickstart",
+            format!("hello from lts-core #{i}"),
+        )
+        .with_field("attempt", i as u64)
+        .with_field("ok", level != Level::Error);
         shipper.send(record)?;
     }
     match shipper.flush(Duration::from_secs(10)) {
@@ -46,7 +55,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(mock) = &mock {
         println!("lts-mock received {} events:", mock.event_count());
         for e in mock.events() {
-            println!("  {} ({} ns)  {}", lts_mock::rfc3339_nanos(e.time_ns), e.time_ns, e.line);
+            println!(
+                "  {} ({} ns)  {}",
+                lts_mock::rfc3339_nanos(e.time_ns),
+                e.time_ns,
+                e.line
+            );
         }
     }
     drop(guard); // delivers what is left and stops the background thread

@@ -53,6 +53,10 @@ pub(crate) struct Batch {
     /// Records that would have been in this batch but were given up on
     /// before it was sealed (outside the time window).
     pub(crate) lost_before: u64,
+    /// The first event's time.
+    pub(crate) first_time_ns: u64,
+    /// Whether this batch is the spool's oldest, read back from disk.
+    pub(crate) from_spool: bool,
     /// Send attempts so far.
     pub(crate) attempts: u32,
     /// Whether the last attempt got a 401.
@@ -79,6 +83,7 @@ pub(crate) struct Builder {
     reserved: usize,
     lost_before: u64,
     internal: u64,
+    first_time_ns: u64,
     /// `len_with(0)` of an empty body: the overhead of a one-event batch.
     empty_len: usize,
 }
@@ -89,6 +94,7 @@ pub(crate) struct Sealed {
     pub(crate) raw: String,
     pub(crate) events: u64,
     pub(crate) internal: u64,
+    pub(crate) first_time_ns: u64,
     pub(crate) reserved: usize,
     pub(crate) lost_before: u64,
 }
@@ -106,6 +112,7 @@ impl Builder {
             reserved: 0,
             lost_before: 0,
             internal: 0,
+            first_time_ns: 0,
         }
     }
 
@@ -134,6 +141,7 @@ impl Builder {
     pub(crate) fn push(&mut self, time_ns: u64, escaped_line: &str, reserved: usize, internal: bool, now: Instant) {
         if self.body.events() == 0 {
             self.opened = Some(now);
+            self.first_time_ns = time_ns;
         }
         self.body.push(time_ns, escaped_line);
         self.reserved += reserved;
@@ -162,6 +170,7 @@ impl Builder {
             raw: self.body.finish(labels_json),
             events,
             internal: std::mem::take(&mut self.internal),
+            first_time_ns: self.first_time_ns,
             reserved: std::mem::take(&mut self.reserved),
             lost_before: std::mem::take(&mut self.lost_before),
         }

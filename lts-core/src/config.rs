@@ -236,6 +236,8 @@ pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 /// | request timeout | [`request_timeout`](ConfigBuilder::request_timeout) | `LTS_TIMEOUT_MS` | 10000 ms |
 /// | retries | [`retry`](ConfigBuilder::retry) | `LTS_RETRY_TRIES`, `LTS_RETRY_BASE_MS`, `LTS_RETRY_MAX_MS` | 10, 100 ms, 30000 ms |
 /// | line limit | [`max_line_bytes`](ConfigBuilder::max_line_bytes) | `LTS_MAX_LINE_BYTES` | 1048576 |
+/// | disk spool | [`spool_dir`](ConfigBuilder::spool_dir) | `LTS_SPOOL_DIR` | off |
+/// | spool size cap | [`spool_max_bytes`](ConfigBuilder::spool_max_bytes) | `LTS_SPOOL_MAX_BYTES` | 1 GiB |
 /// | shutdown wait | [`shutdown_timeout`](ConfigBuilder::shutdown_timeout) | `LTS_SHUTDOWN_TIMEOUT_MS` | 5000 ms |
 /// | clock | [`clock`](ConfigBuilder::clock) | `LTS_CLOCK` (`strict`, `wall`) | strict |
 /// | CA file | [`ca_file`](ConfigBuilder::ca_file) | `LTS_CA_FILE` | none |
@@ -262,6 +264,8 @@ pub struct Config {
     pub(crate) tls: Tls,
     pub(crate) max_line_bytes: usize,
     pub(crate) time_window: Duration,
+    pub(crate) spool_dir: Option<PathBuf>,
+    pub(crate) spool_max_bytes: u64,
     pub(crate) shutdown_timeout: Duration,
     pub(crate) clock: ClockMode,
     pub(crate) error_hook: ErrorHook,
@@ -335,6 +339,12 @@ impl Config {
         )
     }
 
+    /// Replaces the log line format (for front ends whose own builders
+    /// take a format).
+    pub fn set_format(&mut self, format: Format) {
+        self.format = format;
+    }
+
     /// The configured API.
     pub fn api(&self) -> Api {
         self.api
@@ -381,6 +391,8 @@ pub struct ConfigBuilder {
     tls: Tls,
     max_line_bytes: usize,
     time_window: Duration,
+    spool_dir: Option<PathBuf>,
+    spool_max_bytes: u64,
     shutdown_timeout: Duration,
     clock: ClockMode,
     error_hook: ErrorHook,
@@ -411,6 +423,8 @@ impl Default for ConfigBuilder {
             tls: Tls::default(),
             max_line_bytes: 1024 * 1024,
             time_window: Duration::from_secs(2 * 24 * 3600),
+            spool_dir: None,
+            spool_max_bytes: 1 << 30,
             shutdown_timeout: Duration::from_secs(5),
             clock: ClockMode::default(),
             error_hook: ErrorHook::default(),
@@ -616,6 +630,24 @@ impl ConfigBuilder {
     /// rejected and reported, since the service would delete them silently.
     pub fn time_window(mut self, window: Duration) -> Self {
         self.time_window = window;
+        self
+    }
+
+    /// Keeps batches that cannot be delivered in time on disk in this
+    /// directory (off by default): batches out of retries, batches pushed
+    /// out of memory while the service is down and the queue budget is half
+    /// used, and what is undelivered at shutdown. They are sent, oldest
+    /// first, when delivery works again, and at the next start. See the
+    /// README's "Disk spool" section.
+    pub fn spool_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.spool_dir = Some(dir.into());
+        self
+    }
+
+    /// The most bytes the spool may hold on disk (default 1 GiB); past it,
+    /// batches are kept in memory or dropped and counted as without a spool.
+    pub fn spool_max_bytes(mut self, n: u64) -> Self {
+        self.spool_max_bytes = n;
         self
     }
 
@@ -846,6 +878,8 @@ impl ConfigBuilder {
             tls: self.tls,
             max_line_bytes: self.max_line_bytes,
             time_window: self.time_window,
+            spool_dir: self.spool_dir,
+            spool_max_bytes: self.spool_max_bytes,
             shutdown_timeout: self.shutdown_timeout,
             clock: self.clock,
             error_hook: self.error_hook,

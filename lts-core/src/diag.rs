@@ -32,6 +32,8 @@ pub enum DiagnosticKind {
     Truncated,
     /// Shutdown ended with records undelivered.
     Shutdown,
+    /// The disk spool: batches kept there, or damaged batches skipped.
+    Spool,
 }
 
 /// One diagnostic from the worker.

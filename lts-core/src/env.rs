@@ -152,6 +152,12 @@ pub(crate) fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ConfigBuil
     if let Some(v) = get("LTS_SHUTDOWN_TIMEOUT_MS") {
         b = b.shutdown_timeout(ms_var("LTS_SHUTDOWN_TIMEOUT_MS", &v)?);
     }
+    if let Some(v) = get("LTS_SPOOL_DIR") {
+        b = b.spool_dir(v.trim());
+    }
+    if let Some(v) = get("LTS_SPOOL_MAX_BYTES") {
+        b = b.spool_max_bytes(u64_var("LTS_SPOOL_MAX_BYTES", &v)?);
+    }
     let mut retry = RetryPolicy::default();
     if let Some(v) = get("LTS_RETRY_TRIES") {
         retry.max_tries = u32::try_from(u64_var("LTS_RETRY_TRIES", &v)?).unwrap_or(u32::MAX);

@@ -139,6 +139,10 @@ fn json_value(out: &mut String, v: &Value) {
         Value::U64(v) => {
             let _ = write!(out, "{v}");
         }
+        // A whole float keeps its ".0", so it still reads as a float.
+        Value::F64(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e16 => {
+            let _ = write!(out, "{v:.1}");
+        }
         Value::F64(v) if v.is_finite() => {
             let _ = write!(out, "{v}");
         }
@@ -218,6 +222,7 @@ mod tests {
             .with_field("user_id", 42u64)
             .with_field("path", "/api/v1/items")
             .with_field("ratio", 0.5)
+            .with_field("whole", 25.0)
             .with_field("ok", true)
             .with_field("delta", -3i64);
         r.module_path = Some("my_app::http".into());
@@ -238,7 +243,7 @@ mod tests {
         Format::Json.format(&sample(), &mut out);
         assert_eq!(
             out,
-            r#"{"time":"2026-11-24T13:00:00.123456789Z","level":"INFO","target":"my_app::http","message":"request handled in 17 ms","fields":{"user_id":42,"path":"/api/v1/items","ratio":0.5,"ok":true,"delta":-3},"spans":[{"name":"request","id":1,"fields":{"method":"GET"}}],"file":"src/http.rs","line":42,"thread":"main"}"#
+            r#"{"time":"2026-11-24T13:00:00.123456789Z","level":"INFO","target":"my_app::http","message":"request handled in 17 ms","fields":{"user_id":42,"path":"/api/v1/items","ratio":0.5,"whole":25.0,"ok":true,"delta":-3},"spans":[{"name":"request","id":1,"fields":{"method":"GET"}}],"file":"src/http.rs","line":42,"thread":"main"}"#
         );
         let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(parsed["fields"]["user_id"], 42);
@@ -265,7 +270,7 @@ mod tests {
         Format::Text.format(&sample(), &mut out);
         assert_eq!(
             out,
-            "2026-11-24T13:00:00.123456789Z  INFO request{method=GET}: my_app::http: request handled in 17 ms user_id=42 path=/api/v1/items ratio=0.5 ok=true delta=-3"
+            "2026-11-24T13:00:00.123456789Z  INFO request{method=GET}: my_app::http: request handled in 17 ms user_id=42 path=/api/v1/items ratio=0.5 whole=25 ok=true delta=-3"
         );
     }
 

@@ -59,6 +59,7 @@ mod error;
 mod format;
 mod record;
 mod shipper;
+mod spool;
 mod transport;
 mod worker;
 

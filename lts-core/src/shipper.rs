@@ -16,9 +16,10 @@ use crate::worker::{Msg, Worker};
 
 /// Counters of everything the pipeline did, since it started.
 ///
-/// At any flush that returned, every record accepted has been accounted for:
-/// `enqueued == delivered + dropped_rejected + dropped_retries_exhausted +
-/// dropped_shutdown + pending()`, and `pending()` is 0. Records refused by
+/// At any flush that returned `Ok` or `Lost`, every record accepted has been
+/// accounted for: `enqueued + restored == delivered + dropped_rejected +
+/// dropped_retries_exhausted + dropped_shutdown + pending()`, and
+/// `pending()` is 0. Records refused by
 /// `send` (`dropped_queue_full`) were never enqueued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -47,12 +48,19 @@ pub struct Stats {
     pub bytes_sent: u64,
     /// Body bytes sent, before compression.
     pub bytes_raw: u64,
+    /// Records written to the disk spool (they stay pending until delivered).
+    pub spooled: u64,
+    /// Records found in the disk spool at start, left by an earlier run.
+    pub restored: u64,
+    /// Spooled batches skipped because they failed their checksum or were
+    /// cut short by a crash (never sent).
+    pub spool_corrupt: u64,
 }
 
 impl Stats {
     /// Records accepted but neither delivered nor given up on yet.
     pub fn pending(&self) -> u64 {
-        self.enqueued.saturating_sub(
+        (self.enqueued + self.restored).saturating_sub(
             self.delivered + self.dropped_rejected + self.dropped_retries_exhausted + self.dropped_shutdown,
         )
     }
@@ -71,6 +79,9 @@ pub(crate) struct Counters {
     pub(crate) requests: AtomicU64,
     pub(crate) bytes_sent: AtomicU64,
     pub(crate) bytes_raw: AtomicU64,
+    pub(crate) spooled: AtomicU64,
+    pub(crate) restored: AtomicU64,
+    pub(crate) spool_corrupt: AtomicU64,
 }
 
 pub(crate) fn add(counter: &AtomicU64, n: u64) {
@@ -92,6 +103,9 @@ impl Counters {
             requests: get(&self.requests),
             bytes_sent: get(&self.bytes_sent),
             bytes_raw: get(&self.bytes_raw),
+            spooled: get(&self.spooled),
+            restored: get(&self.restored),
+            spool_corrupt: get(&self.spool_corrupt),
         }
     }
 }
@@ -169,6 +183,11 @@ impl Budget {
             let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
             self.room.notify_all();
         }
+    }
+
+    /// The budget.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
     }
 
     /// Bytes in use now.

@@ -20,6 +20,7 @@ use crate::encode::{compress, labels_json, write_json_str};
 use crate::format::Format;
 use crate::record::{Level, Record};
 use crate::shipper::{add, Shared};
+use crate::spool::{Spool, Stored};
 use crate::transport::{Outcome, Transport};
 
 thread_local! {
@@ -86,16 +87,51 @@ pub(crate) struct Worker {
     drops_since: Option<u64>,
     /// When the worker started: "since" for drops noticed before any look.
     started_ns: u64,
+    spool: Option<Spool>,
+    /// The sequence numbers of the spooled batches, oldest first (0 for
+    /// batches left by an earlier run), so flushes wait for them.
+    spool_seqs: VecDeque<u64>,
+    /// The spool's oldest batch is not tried again before this.
+    spool_not_before: Instant,
 }
 
 impl Worker {
     pub(crate) fn new(config: &Config, rx: Receiver<Msg>, shared: Arc<Shared>) -> Result<Worker, crate::Error> {
         let labels_json = labels_json(&config.labels);
+        let mut reporter = Reporter::new(config.error_hook.clone());
+        let (spool, spool_seqs) = match &config.spool_dir {
+            None => (None, VecDeque::new()),
+            Some(dir) => {
+                let (spool, found) = Spool::open(dir, config.spool_max_bytes).map_err(|e| {
+                    crate::Error::new(
+                        crate::ErrorKind::Io,
+                        Some("spool_dir"),
+                        format!("cannot open the spool in {}: {e}", dir.display()),
+                    )
+                    .with_source(e)
+                })?;
+                add(&shared.counters.restored, found.events);
+                add(&shared.counters.spool_corrupt, found.corrupt);
+                if found.corrupt > 0 {
+                    reporter.report(DiagnosticKind::Spool, || {
+                        format!(
+                            "skipped {} damaged or cut-short batches in the spool in {} (never sent)",
+                            found.corrupt,
+                            dir.display()
+                        )
+                    });
+                }
+                (Some(spool), (0..found.batches).map(|_| 0).collect())
+            }
+        };
         Ok(Worker {
+            spool,
+            spool_seqs,
+            spool_not_before: Instant::now(),
             rx,
             shared,
             transport: Transport::new(config)?,
-            reporter: Reporter::new(config.error_hook.clone()),
+            reporter,
             format: config.format.clone(),
             compression: config.compression,
             gzip_level: config.gzip_level,
@@ -108,7 +144,8 @@ impl Worker {
             ),
             labels_json,
             pending: VecDeque::new(),
-            next_seq: 0,
+            // Batches left in the spool by an earlier run count as 0.
+            next_seq: 1,
             waiters: Vec::new(),
             shutdown: None,
             disconnected: false,
@@ -139,6 +176,7 @@ impl Worker {
                 self.seal();
             }
             self.send_ready();
+            self.spill_under_pressure();
             self.answer_waiters();
             if self.try_finish() {
                 return;
@@ -324,6 +362,8 @@ impl Worker {
             events: sealed.events,
             internal: sealed.internal,
             reported_drops,
+            first_time_ns: sealed.first_time_ns,
+            from_spool: false,
             reserved,
             lost_before: sealed.lost_before,
             attempts: 0,
@@ -335,13 +375,17 @@ impl Worker {
     /// Sends the batches whose time has come, oldest first. Between
     /// requests it takes in what arrived, so the queue keeps moving.
     fn send_ready(&mut self) {
-        while let Some(front) = self.pending.front() {
+        loop {
+            self.load_spool_head();
+            let Some(front) = self.pending.front() else {
+                return;
+            };
             let now = Instant::now();
             if front.not_before > now {
                 return;
             }
             if front.events == 0 || front.wire.is_empty() {
-                let b = self.pending.pop_front().expect("front exists");
+                let b = self.take_front();
                 let lost = b.lost_before + b.counted();
                 add(&self.shared.counters.dropped_rejected, b.counted());
                 self.resolve(b, lost);
@@ -368,20 +412,19 @@ impl Worker {
     }
 
     fn on_outcome(&mut self, outcome: Outcome) {
-        let counters = &self.shared.counters;
         if !matches!(outcome, Outcome::NoCredentials { .. }) {
             self.credentials_error = None;
         }
         match outcome {
             Outcome::Delivered => {
-                let b = self.pending.pop_front().expect("a batch was sent");
-                add(&counters.delivered, b.counted());
+                let b = self.take_front();
+                add(&self.shared.counters.delivered, b.counted());
                 let lost = b.lost_before;
                 self.resolve(b, lost);
             }
             Outcome::Rejected { status, answer } => {
-                let b = self.pending.pop_front().expect("a batch was sent");
-                add(&counters.dropped_rejected, b.counted());
+                let b = self.take_front();
+                add(&self.shared.counters.dropped_rejected, b.counted());
                 let n = b.events;
                 self.reporter.report(DiagnosticKind::Rejected, || {
                     format!("the service refused a batch of {n} records with HTTP {status}: {answer}; dropped")
@@ -430,13 +473,33 @@ impl Worker {
     /// (after `delay`, or after the policy's backoff), or drops the batch if
     /// it is out of tries.
     fn retry_after(&mut self, report: Option<DiagnosticKind>, reason: String, delay: Option<Duration>) {
-        let counters = &self.shared.counters;
         let tries = self.retry.max_tries;
         let front = self.pending.front_mut().expect("a batch was sent");
         front.attempts += 1;
+        if front.attempts >= tries && self.spool.is_some() {
+            if front.from_spool {
+                // On disk already: it waits there, trying at the longest
+                // backoff, until it is delivered or too old for the service.
+                front.attempts = 0;
+                front.not_before = Instant::now() + self.retry.max;
+                self.spool_not_before = front.not_before;
+                add(&self.shared.counters.retries, 1);
+                return;
+            }
+            if self.spill_front() {
+                self.spool_not_before = Instant::now() + self.retry.max;
+                let n = self.spool_seqs.len();
+                let bytes = self.spool.as_ref().map_or(0, Spool::bytes);
+                self.reporter.report(DiagnosticKind::Spool, || {
+                    format!("a batch ran out of tries ({reason}); kept in the spool ({n} batches, {bytes} bytes there)")
+                });
+                return;
+            }
+        }
+        let front = self.pending.front_mut().expect("a batch was sent");
         if front.attempts >= tries {
-            let b = self.pending.pop_front().expect("front exists");
-            add(&counters.dropped_retries_exhausted, b.counted());
+            let b = self.take_front();
+            add(&self.shared.counters.dropped_retries_exhausted, b.counted());
             let n = b.events;
             self.reporter.report(DiagnosticKind::RetriesExhausted, || {
                 format!("gave up on a batch of {n} records after {tries} tries; last error: {reason}")
@@ -445,7 +508,7 @@ impl Worker {
             self.resolve(b, lost);
             return;
         }
-        add(&counters.retries, 1);
+        add(&self.shared.counters.retries, 1);
         let attempts = front.attempts;
         let backoff = backoff(&self.retry, attempts, next_random(&mut self.rng));
         let delay = match delay {
@@ -478,8 +541,161 @@ impl Worker {
         }
     }
 
+    /// Takes the front batch off the queue; if it was the spool's oldest,
+    /// the spool forgets it too.
+    fn take_front(&mut self) -> Batch {
+        let b = self.pending.pop_front().expect("the caller saw a front batch");
+        if b.from_spool {
+            self.spool_seqs.pop_front();
+            if let Some(spool) = &mut self.spool {
+                if let Err(e) = spool.pop_front() {
+                    self.reporter
+                        .report(DiagnosticKind::Spool, || format!("cannot update the spool: {e}"));
+                }
+            }
+        }
+        b
+    }
+
+    /// Puts the spool's oldest batch at the head of the queue (spooled
+    /// batches are older than any in memory), dropping batches too old for
+    /// the service and damaged ones, counted.
+    fn load_spool_head(&mut self) {
+        if self.pending.front().is_some_and(|b| b.from_spool) {
+            return;
+        }
+        let Some(spool) = &mut self.spool else {
+            return;
+        };
+        while !spool.is_empty() {
+            let seq = self.spool_seqs.front().copied().unwrap_or(0);
+            let events = spool.front_events();
+            let batch = match spool.front() {
+                Ok(Some(stored)) => stored,
+                Ok(None) => return,
+                Err(e) => {
+                    add(&self.shared.counters.spool_corrupt, 1);
+                    add(&self.shared.counters.dropped_rejected, events);
+                    self.reporter.report(DiagnosticKind::Spool, || {
+                        format!("skipped a spooled batch of {events} records that cannot be read back: {e}")
+                    });
+                    self.spool_seqs.pop_front();
+                    let _ = spool.pop_front();
+                    continue;
+                }
+            };
+            let too_old = clock::wall_ns().saturating_sub(batch.first_time_ns) > self.time_window_ns;
+            let b = Batch {
+                seq,
+                wire: batch.wire,
+                content_encoding: batch.content_encoding,
+                raw_len: batch.raw_len,
+                events: batch.events,
+                internal: 0,
+                reported_drops: [0; 3],
+                reserved: 0,
+                lost_before: 0,
+                first_time_ns: batch.first_time_ns,
+                from_spool: true,
+                attempts: 0,
+                unauthorized: false,
+                not_before: self.spool_not_before,
+            };
+            self.pending.push_front(b);
+            if !too_old {
+                return;
+            }
+            let b = self.take_front();
+            add(&self.shared.counters.dropped_rejected, b.events);
+            let n = b.events;
+            self.reporter.report(DiagnosticKind::OutsideTimeWindow, || {
+                format!("dropped a spooled batch of {n} records: older than the service's time window")
+            });
+            self.resolve(b, n);
+            return self.load_spool_head();
+        }
+    }
+
+    /// Writes the front batch (from memory) to the spool. Returns whether it
+    /// went there; if so it left the queue and gave its memory back.
+    fn spill_front(&mut self) -> bool {
+        let Some(spool) = &mut self.spool else {
+            return false;
+        };
+        let b = self.pending.front().expect("the caller saw a front batch");
+        debug_assert!(!b.from_spool);
+        let stored = Stored {
+            wire: b.wire.clone(),
+            content_encoding: b.content_encoding,
+            raw_len: b.raw_len,
+            events: b.events,
+            first_time_ns: b.first_time_ns,
+        };
+        match spool.append(&stored) {
+            Ok(true) => {
+                let b = self.pending.pop_front().expect("front exists");
+                self.shared.budget.release(b.reserved);
+                add(&self.shared.counters.spooled, b.counted());
+                self.spool_seqs.push_back(b.seq);
+                true
+            }
+            Ok(false) => {
+                self.reporter.report(DiagnosticKind::Spool, || {
+                    "the spool is at its size cap; batches stay in memory or are dropped as without a spool".into()
+                });
+                false
+            }
+            Err(e) => {
+                self.reporter
+                    .report(DiagnosticKind::Spool, || format!("cannot write to the spool: {e}"));
+                false
+            }
+        }
+    }
+
+    /// Moves every batch held in memory (not the spool's own head) to the
+    /// spool, oldest first, keeping the order. Returns the records moved.
+    fn spill_pending(&mut self) -> u64 {
+        let head = self
+            .pending
+            .front()
+            .is_some_and(|b| b.from_spool)
+            .then(|| self.pending.pop_front())
+            .flatten();
+        let mut moved = 0;
+        while let Some(b) = self.pending.front() {
+            let n = b.counted();
+            if !self.spill_front() {
+                break;
+            }
+            moved += n;
+        }
+        if let Some(h) = head {
+            self.pending.push_front(h);
+        }
+        moved
+    }
+
+    /// While the service is failing and half the budget is used, batches
+    /// waiting in memory move to disk, so the queue keeps taking records.
+    fn spill_under_pressure(&mut self) {
+        if self.spool.is_none() || self.shared.budget.used() <= self.shared.budget.limit() / 2 {
+            return;
+        }
+        let waiting = self
+            .pending
+            .front()
+            .is_some_and(|b| b.not_before > Instant::now() || b.attempts > 0);
+        if waiting {
+            self.spill_pending();
+        }
+    }
+
     fn answer_waiters(&mut self) {
-        let done_below = self.pending.front().map_or(self.next_seq, |b| b.seq);
+        let mut done_below = self.pending.front().map_or(self.next_seq, |b| b.seq);
+        if let Some(&seq) = self.spool_seqs.front() {
+            done_below = done_below.min(seq);
+        }
         let now = Instant::now();
         self.waiters.retain(|w| {
             if w.target <= done_below {
@@ -499,10 +715,28 @@ impl Worker {
             return false;
         };
         let now = Instant::now();
-        let all_done = self.pending.is_empty() && self.builder.is_empty() && self.rx.is_empty();
+        let all_done = self.pending.is_empty()
+            && self.builder.is_empty()
+            && self.rx.is_empty()
+            && self.spool.as_ref().is_none_or(Spool::is_empty);
         let out_of_time = now >= s.deadline || self.pending.front().is_some_and(|b| b.not_before >= s.deadline);
         if !all_done && !out_of_time {
             return false;
+        }
+        if self.spool.is_some() {
+            // Keep what is left on disk for the next start.
+            while let Ok(msg) = self.rx.try_recv() {
+                if let Msg::Record(record, size) = msg {
+                    self.add_record(record, size);
+                }
+            }
+            self.seal();
+            let kept = self.spill_pending();
+            if kept > 0 {
+                self.reporter.report(DiagnosticKind::Shutdown, || {
+                    format!("shut down with {kept} records undelivered; kept in the spool for the next start")
+                });
+            }
         }
         self.seal();
         // Whatever is left, including records sent in a race with the
@@ -515,6 +749,10 @@ impl Worker {
             }
         }
         let mut undelivered = never_batched;
+        if self.pending.front().is_some_and(|b| b.from_spool) {
+            // Still on disk: not lost, tried again at the next start.
+            self.pending.pop_front();
+        }
         while let Some(b) = self.pending.pop_front() {
             undelivered += b.counted();
             let lost = b.lost_before + b.counted();
