@@ -315,7 +315,7 @@ mod tests {
     fn batch(i: u64, size: usize) -> Stored {
         Stored {
             wire: vec![i as u8; size],
-            content_encoding: if i % 2 == 0 { Some("gzip") } else { None },
+            content_encoding: if i.is_multiple_of(2) { Some("gzip") } else { None },
             raw_len: size * 3,
             events: i + 1,
             first_time_ns: 1_000 + i,
