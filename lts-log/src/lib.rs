@@ -27,8 +27,9 @@
 //! `Display` text). Static strings from the macro call site are borrowed,
 //! not copied. Everything else (formatting the line, batching, compression,
 //! delivery) happens on the shipper's background thread. The line's format
-//! (JSON by default, or text, or your own) is a [`Config`] setting:
-//! [`lts_core::ConfigBuilder::format`] or `LTS_FORMAT`.
+//! (JSON by default, or text, or your own) is a [`Config`] setting
+//! ([`lts_core::ConfigBuilder::format`], `LTS_FORMAT`) or
+//! [`LtsLoggerBuilder::format`].
 //!
 //! # Filtering
 //!

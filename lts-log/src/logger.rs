@@ -102,6 +102,12 @@ impl LtsLoggerBuilder {
         self
     }
 
+    /// The log line format (replaces the one in the config).
+    pub fn format(mut self, format: lts_core::Format) -> Self {
+        self.config.set_format(format);
+        self
+    }
+
     /// How long [`Log::flush`] waits at most (default: the configured
     /// shutdown timeout, 5 s unless set).
     pub fn flush_timeout(mut self, timeout: Duration) -> Self {

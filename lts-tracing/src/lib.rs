@@ -58,8 +58,8 @@
 //!
 //! [`LtsLayer::builder`] sets whether the span context is sent, which span
 //! fields are copied into the event's own fields, and fields added to every
-//! event. The line format is part of the [`Config`]:
-//! `Config::builder().format(Format::Text)` (or `LTS_FORMAT=text`).
+//! event, and the line format ([`Builder::format`], or in the [`Config`]:
+//! `Config::builder().format(Format::Text)`, `LTS_FORMAT=text`).
 //!
 //! # `log` records
 //!
@@ -235,6 +235,12 @@ impl Builder {
             Some(existing) => existing.value = field.value,
             None => self.static_fields.push(field),
         }
+        self
+    }
+
+    /// The log line format (replaces the one in the config).
+    pub fn format(mut self, format: lts_core::Format) -> Self {
+        self.config.set_format(format);
         self
     }
 
