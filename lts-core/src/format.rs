@@ -228,7 +228,7 @@ mod tests {
         r.module_path = Some("my_app::http".into());
         r.file = Some("src/http.rs".into());
         r.line = Some(42);
-        r.thread = Some(Arc::from("main"));
+        r.thread = Some("main".into());
         r.spans = vec![Arc::new(SpanInfo {
             id: 1,
             name: "request".into(),

@@ -3,8 +3,10 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// A string that is usually `'static` (targets, file names and field names
 /// from macro call sites) and owned only when it has to be.
@@ -170,8 +172,9 @@ pub struct Record {
     pub file: Option<Str>,
     /// The source line, when known.
     pub line: Option<u32>,
-    /// The name of the thread the event happened on, when it has one.
-    pub thread: Option<Arc<str>>,
+    /// The name of the thread the event happened on, when it has one
+    /// (see [`current_thread_name`]).
+    pub thread: Option<Str>,
     /// The formatted message.
     pub message: String,
     /// Structured fields, in the order they were recorded.
@@ -218,6 +221,7 @@ impl Record {
             + owned(&self.target)
             + self.module_path.as_ref().map_or(0, owned)
             + self.file.as_ref().map_or(0, owned)
+            + self.thread.as_ref().map_or(0, owned)
             + self.message.capacity()
             + self.fields.capacity() * std::mem::size_of::<Field>()
             + self
@@ -229,17 +233,41 @@ impl Record {
     }
 }
 
-thread_local! {
-    static THREAD_NAME: RefCell<Option<Option<Arc<str>>>> = const { RefCell::new(None) };
+/// Thread names are interned: each distinct name is stored once for the
+/// life of the process, so capturing it costs no allocation and no shared
+/// reference count (which would bounce between the caller's core and the
+/// worker's on every event). Past this many distinct names (programs that
+/// give every new thread a new name), names are copied instead.
+const MAX_INTERNED_THREAD_NAMES: usize = 4096;
+
+static THREAD_NAMES: once_cell::sync::Lazy<Mutex<HashSet<&'static str>>> =
+    once_cell::sync::Lazy::new(|| Mutex::new(HashSet::new()));
+
+fn intern(name: &str) -> Str {
+    let mut names = THREAD_NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&known) = names.get(name) {
+        return Cow::Borrowed(known);
+    }
+    if names.len() >= MAX_INTERNED_THREAD_NAMES {
+        return Cow::Owned(name.to_owned());
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    Cow::Borrowed(leaked)
 }
 
-/// The current thread's name, read once per thread and shared afterwards, so
-/// capturing it costs a reference-count increment, not an allocation.
-pub fn current_thread_name() -> Option<Arc<str>> {
+thread_local! {
+    static THREAD_NAME: RefCell<Option<Option<Str>>> = const { RefCell::new(None) };
+}
+
+/// The current thread's name, read once per thread. Usually a `'static`
+/// borrow of an interned copy, so capturing it per event is a copy of a
+/// pointer.
+pub fn current_thread_name() -> Option<Str> {
     THREAD_NAME
         .try_with(|cell| {
             cell.borrow_mut()
-                .get_or_insert_with(|| std::thread::current().name().map(Arc::from))
+                .get_or_insert_with(|| std::thread::current().name().map(intern))
                 .clone()
         })
         .ok()
@@ -276,5 +304,16 @@ mod tests {
             .join()
             .unwrap();
         assert_eq!(name.as_deref(), Some("worker-7"));
+        // Interned: a second thread of the same name borrows the same copy.
+        let again = std::thread::Builder::new()
+            .name("worker-7".into())
+            .spawn(current_thread_name)
+            .unwrap()
+            .join()
+            .unwrap();
+        match (name, again) {
+            (Some(Cow::Borrowed(a)), Some(Cow::Borrowed(b))) => assert!(std::ptr::eq(a, b)),
+            other => panic!("not interned: {other:?}"),
+        }
     }
 }

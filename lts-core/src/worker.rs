@@ -234,7 +234,10 @@ impl Worker {
 
     fn handle(&mut self, msg: Msg) {
         match msg {
-            Msg::Record(record, size) => self.add_record(record, size),
+            Msg::Record(record, size) => {
+                add(&self.shared.counters.enqueued, 1);
+                self.add_record(record, size);
+            }
             Msg::Flush { ack, deadline } => {
                 self.seal();
                 self.waiters.push(Waiter {
@@ -727,6 +730,7 @@ impl Worker {
             // Keep what is left on disk for the next start.
             while let Ok(msg) = self.rx.try_recv() {
                 if let Msg::Record(record, size) = msg {
+                    add(&self.shared.counters.enqueued, 1);
                     self.add_record(record, size);
                 }
             }
@@ -744,6 +748,7 @@ impl Worker {
         let mut never_batched = 0;
         while let Ok(msg) = self.rx.try_recv() {
             if let Msg::Record(_, size) = msg {
+                add(&self.shared.counters.enqueued, 1);
                 self.shared.budget.release(size);
                 never_batched += 1;
             }
