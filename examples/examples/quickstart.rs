@@ -1,4 +1,5 @@
-//! Ship a few records and see what the receiver got.
+//! Ship a few records through lts-core, `log` (lts-log) and `tracing`
+//! (lts-tracing), and see what the receiver got.
 //!
 //! With no `LTS_*` variables set, this starts an embedded lts-mock (a strict
 //! local stand-in for LTS) and ships to it. With `LTS_ENDPOINT` or
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use lts_core::{Config, Level, Record, Shipper};
 use lts_mock::MockLts;
+use tracing_subscriber::layer::SubscriberExt;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let use_real_service = std::env::var_os("LTS_ENDPOINT").is_some() || std::env::var_os("LTS_REGION").is_some();
@@ -33,6 +35,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     println!("shipping to {}", config.endpoint());
 
+    // Through `log`: the global logger.
+    let log_guard = lts_log::init(config.clone())?;
+    log::info!(user_id = 42, path = "/api/v1/items"; "hello from lts-log");
+
+    // Through `tracing`: a layer on a registry.
+    let (layer, tracing_guard) = lts_tracing::layer(config.clone())?;
+    let subscriber = tracing_subscriber::registry().with(layer);
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!("request", method = "GET");
+        let _entered = span.enter();
+        tracing::info!(user_id = 42u64, "hello from lts-tracing");
+    });
+
+    // Directly through lts-core.
     let (shipper, guard) = Shipper::start(config)?;
     for (i, level) in [Level::Info, Level::Warn, Level::Error].into_iter().enumerate() {
         // The time is read first, on this thread, in nanoseconds.
@@ -46,6 +62,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_field("ok", level != Level::Error);
         shipper.send(record)?;
     }
+    // Dropping a guard delivers what its pipeline holds, then stops it.
+    drop((log_guard, tracing_guard));
     match shipper.flush(Duration::from_secs(10)) {
         Ok(()) => println!("flushed: every record was delivered"),
         Err(e) => println!("flush: {e}"),
