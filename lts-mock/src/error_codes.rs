@@ -61,6 +61,23 @@ pub const UNKNOWN_FIELD: &str = "SVCSTG.ALS.400.308";
 /// Invented: `tenant_project_id` present but not a string (HTTP 400).
 pub const INVALID_TENANT_PROJECT_ID: &str = "SVCSTG.ALS.400.309";
 
+/// Invented: both `X-Auth-Token` and an `Authorization` signature were sent
+/// (HTTP 401). The public reference says nothing about it; the mock refuses the
+/// ambiguity so that a client sending both is caught.
+pub const TWO_CREDENTIALS: &str = "SVCSTG.ALS.401.200";
+/// Invented: an `Authorization` header that is not
+/// `SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=...` (HTTP 401).
+pub const AKSK_MALFORMED: &str = "SVCSTG.ALS.401.201";
+/// Invented: the access key of a signed request is not registered (HTTP 401).
+pub const AKSK_UNKNOWN_KEY: &str = "SVCSTG.ALS.401.202";
+/// Invented: `X-Sdk-Date` missing, repeated, malformed, not signed, or more
+/// than 15 minutes from now (HTTP 401).
+pub const AKSK_BAD_DATE: &str = "SVCSTG.ALS.401.203";
+/// Invented: a header named in `SignedHeaders` is not in the request (HTTP 401).
+pub const AKSK_MISSING_HEADER: &str = "SVCSTG.ALS.401.204";
+/// Invented: the signature does not match the request (HTTP 401).
+pub const AKSK_BAD_SIGNATURE: &str = "SVCSTG.ALS.401.205";
+
 /// Invented: injected 400.
 pub const INJECTED_400: &str = "SVCSTG.ALS.400.999";
 /// Invented: injected 429, write rate exceeded.

@@ -12,14 +12,19 @@ use std::time::Duration;
 /// # How a request meets the faults
 ///
 /// Faults apply to **every** request that reaches the mock, whatever its method
-/// or path, in arrival order (the order of [`RequestLog::index`](crate::RequestLog::index)).
+/// or path, in arrival order (the order of [`RequestLog::index`](crate::RequestLog::index)):
+/// IAM token requests (`POST /v3/auth/tokens`) are indexed and meet the faults
+/// like reporting requests do (a fault answers them with IAM's error body,
+/// `{"error":{"code":N,"message":..,"title":..}}`). To fail only token requests,
+/// use [`fail_iam_next`](Faults::fail_iam_next).
 /// The decision for a request is taken once, when it arrives, before its body is
 /// validated, so the counts below are exact even with concurrent clients:
 ///
 /// 1. A delay from [`delay_next`](Faults::delay_next) is taken first and combines
 ///    with whatever answer follows (the answer, or the drop, comes after the delay).
 /// 2. Then the first matching one of: [`fail_request`](Faults::fail_request) for
-///    this index, [`drop_next`](Faults::drop_next), [`hang_next`](Faults::hang_next),
+///    this index, [`fail_iam_next`](Faults::fail_iam_next) (token requests only),
+///    [`drop_next`](Faults::drop_next), [`hang_next`](Faults::hang_next),
 ///    [`fail_next`](Faults::fail_next), [`fail_fraction`](Faults::fail_fraction).
 ///    Only the fault that answers a request consumes one of its count, except
 ///    `fail_fraction`, whose generator draws one number for every request while it
@@ -28,7 +33,14 @@ use std::time::Duration;
 ///
 /// A request answered by a fault records no event, whatever its body.
 /// Token expiry ([`expire_token_after`](Faults::expire_token_after)) is not decided
-/// on arrival: it counts requests the mock *accepts* (answers 200 to).
+/// on arrival: it counts requests the mock *accepts* (answers 200 to) with the
+/// static token.
+///
+/// The static token ([`set_token`](Faults::set_token), [`MockLts::token`](crate::MockLts::token))
+/// is one credential among others: tokens issued by the mock's IAM and AK/SK
+/// signatures are accepted alongside it and are not affected by `set_token`
+/// or `expire_token_after` (see [`MockLts::revoke_tokens`](crate::MockLts::revoke_tokens)
+/// and [`MockLts::set_token_lifetime`](crate::MockLts::set_token_lifetime)).
 pub struct Faults {
     state: Mutex<State>,
 }
@@ -36,6 +48,8 @@ pub struct Faults {
 struct State {
     fail_next: usize,
     fail_next_status: u16,
+    fail_iam_next: usize,
+    fail_iam_status: u16,
     fail_requests: HashMap<usize, u16>,
     fraction: Option<Fraction>,
     delay_next: usize,
@@ -108,6 +122,8 @@ impl Faults {
             state: Mutex::new(State {
                 fail_next: 0,
                 fail_next_status: 500,
+                fail_iam_next: 0,
+                fail_iam_status: 500,
                 fail_requests: HashMap::new(),
                 fraction: None,
                 delay_next: 0,
@@ -133,6 +149,17 @@ impl Faults {
         let mut s = self.lock();
         s.fail_next = n;
         s.fail_next_status = status;
+    }
+
+    /// The next `n` IAM token requests (`POST /v3/auth/tokens`, whatever their
+    /// body) are answered with `status` and IAM's error body; reporting requests
+    /// are not affected and do not consume the count. Replaces any earlier
+    /// `fail_iam_next`. The request is still counted by
+    /// [`MockLts::iam_requests`](crate::MockLts::iam_requests).
+    pub fn fail_iam_next(&self, n: usize, status: u16) {
+        let mut s = self.lock();
+        s.fail_iam_next = n;
+        s.fail_iam_status = status;
     }
 
     /// The request with this 0-based index (as in [`RequestLog::index`](crate::RequestLog::index))
@@ -196,7 +223,8 @@ impl Faults {
         }
     }
 
-    /// Accept this token from now on (and only this one); ends an expiry.
+    /// Accept this static token from now on (and no other static token); ends
+    /// an expiry. Tokens issued by the mock's IAM are not affected.
     pub fn set_token(&self, token: impl Into<String>) {
         let mut s = self.lock();
         s.token = token.into();
@@ -209,6 +237,7 @@ impl Faults {
     pub fn clear(&self) {
         let mut s = self.lock();
         s.fail_next = 0;
+        s.fail_iam_next = 0;
         s.fail_requests.clear();
         s.fraction = None;
         s.delay_next = 0;
@@ -218,14 +247,14 @@ impl Faults {
         s.expire_after = None;
     }
 
-    /// The token currently accepted.
+    /// The static token currently accepted.
     pub(crate) fn token(&self) -> String {
         self.lock().token.clone()
     }
 
-    /// Takes the fault decision for the request with this index. Called once per
-    /// request, in index order, by the dispatcher.
-    pub(crate) fn decide(&self, index: usize) -> Decision {
+    /// Takes the fault decision for the request with this index (`iam`: a token
+    /// request). Called once per request, in index order, by the dispatcher.
+    pub(crate) fn decide(&self, index: usize, iam: bool) -> Decision {
         let mut s = self.lock();
         let delay = if s.delay_next > 0 {
             s.delay_next -= 1;
@@ -246,6 +275,12 @@ impl Faults {
             Action::Fail {
                 status,
                 fault: "fail_request",
+            }
+        } else if iam && s.fail_iam_next > 0 {
+            s.fail_iam_next -= 1;
+            Action::Fail {
+                status: s.fail_iam_status,
+                fault: "fail_iam_next",
             }
         } else if s.drop_next > 0 {
             s.drop_next -= 1;
@@ -323,6 +358,49 @@ mod tests {
     }
 
     #[test]
+    fn fail_iam_next_is_for_token_requests_only() {
+        let f = Faults::new("t".into());
+        f.fail_iam_next(1, 503);
+        f.fail_next(1, 500);
+        f.fail_request(3, 429);
+        // A reporting request skips it and takes the general fail_next.
+        assert_eq!(
+            f.decide(0, false).action,
+            Action::Fail {
+                status: 500,
+                fault: "fail_next"
+            }
+        );
+        assert_eq!(f.decide(1, false).action, Action::None);
+        assert_eq!(
+            f.decide(2, true).action,
+            Action::Fail {
+                status: 503,
+                fault: "fail_iam_next"
+            }
+        );
+        // fail_request wins over fail_iam_next; the count is left for later.
+        f.fail_iam_next(1, 502);
+        assert_eq!(
+            f.decide(3, true).action,
+            Action::Fail {
+                status: 429,
+                fault: "fail_request"
+            }
+        );
+        assert_eq!(
+            f.decide(4, true).action,
+            Action::Fail {
+                status: 502,
+                fault: "fail_iam_next"
+            }
+        );
+        f.fail_iam_next(5, 503);
+        f.clear();
+        assert_eq!(f.decide(5, true).action, Action::None);
+    }
+
+    #[test]
     fn priorities() {
         let f = Faults::new("t".into());
         f.fail_next(1, 503);
@@ -330,22 +408,22 @@ mod tests {
         f.fail_request(5, 429);
         f.delay_next(1, Duration::from_millis(3));
         assert_eq!(
-            f.decide(0),
+            f.decide(0, false),
             Decision {
                 delay: Some(Duration::from_millis(3)),
                 action: Action::Drop
             }
         );
         assert_eq!(
-            f.decide(1).action,
+            f.decide(1, false).action,
             Action::Fail {
                 status: 503,
                 fault: "fail_next"
             }
         );
-        assert_eq!(f.decide(2).action, Action::None);
+        assert_eq!(f.decide(2, false).action, Action::None);
         assert_eq!(
-            f.decide(5),
+            f.decide(5, false),
             Decision {
                 delay: None,
                 action: Action::Fail {

@@ -30,8 +30,16 @@
 //!    query string is ignored. A trailing slash is a different path (404).
 //! 2. Ids: a project id that is not 32 letters/digits, or a group/stream id that
 //!    is not a 36-character UUID, is 400; a well-formed id other than the mock's is 404.
-//! 3. `X-Auth-Token`: missing, repeated, not the accepted token, or expired: 401
-//!    `SVCSTG.ALS.403.105`.
+//! 3. Credentials, either (not both: 401 `SVCSTG.ALS.401.200`):
+//!    - `X-Auth-Token`: the static token ([`MockLts::token`]) or a token the
+//!      mock's IAM issued and that has neither expired nor been revoked. Missing,
+//!      repeated, unknown, expired or revoked: 401 `SVCSTG.ALS.403.105`.
+//!    - `Authorization: SDK-HMAC-SHA256 Access=AK, SignedHeaders=..., Signature=...`
+//!      with a registered key pair ([`MockBuilder::access_key`]), verified over
+//!      the body as received (before decompression) by the mock's own
+//!      implementation of the scheme; `x-sdk-date` must be signed and within 15
+//!      minutes of now. Refusals are 401 with the invented codes
+//!      `SVCSTG.ALS.401.201` to `.205` ([`error_codes`]).
 //! 4. `Content-Type`: exactly `application/json;charset=UTF-8`, ignoring ASCII case
 //!    only (so `application/json; charset=utf-8`, with a space, is 400).
 //! 5. `Content-Encoding`: absent, `gzip`, `GZIP`, `snappy` or `SNAPPY` (block
@@ -53,6 +61,16 @@
 //! Every request is recorded as a [`RequestLog`] before it is answered, so by the
 //! time a client has its answer (or its EOF) the log and the events are visible.
 //!
+//! # IAM and AK/SK
+//!
+//! The same server is also an IAM stand-in: `POST /v3/auth/tokens?nocatalog=true`
+//! with a password identity of a user registered with [`MockBuilder::iam_user`]
+//! gets a token (see [`MockLts::iam_endpoint`] for what is checked). Tokens end
+//! after [`MockLts::set_token_lifetime`] (24 hours by default) or when
+//! [`MockLts::revoke_tokens`] is called; [`MockLts::iam_requests`] counts token
+//! requests and [`RequestLog::auth`] says which credential each request used.
+//! Faults apply to token requests too ([`Faults::fail_iam_next`] to them only).
+//!
 //! # Drop and hang
 //!
 //! The mock accepts connections itself and relays their bytes to tiny_http, so it
@@ -66,8 +84,10 @@ use std::collections::BTreeMap;
 
 pub mod error_codes;
 mod faults;
+mod iam;
 mod relay;
 mod server;
+mod sign;
 mod validate;
 
 pub use faults::Faults;
@@ -174,6 +194,8 @@ pub struct RequestLog {
     /// The HTTP status answered; 0 when the request was dropped or hung (no answer).
     pub status: u16,
     /// The `errorCode` of the answer when it was not 200; `None` for 200 and for no answer.
+    /// For a token request, IAM's `error.code` (the status, e.g. `"401"`) when it
+    /// was not 201.
     pub error_code: Option<String>,
     /// The message of the answer when it was not 200 (or why there was no answer).
     pub error_msg: Option<String>,
@@ -198,14 +220,27 @@ pub struct RequestLog {
     pub fault: Option<String>,
     /// FNV-1a 64-bit hash of the decoded body (of the body as received when it
     /// could not be decoded): equal hashes mean a retry sent the same bytes.
-    /// 0 in counting-only mode, which does not hash.
+    /// 0 in counting-only mode, which does not hash, and for token requests,
+    /// whose body holds a password.
     pub body_sha256_or_hash: u64,
+    /// Whether it was a token request to the IAM stand-in (`/v3/auth/tokens`).
+    pub iam: bool,
+    /// The credential it presented, never in full: `"token:<first 8 characters>"`
+    /// for an `X-Auth-Token`, `"aksk:<access key>"` for an `Authorization`
+    /// signature (`"aksk"` when the header does not parse), both joined by `+`
+    /// when several were sent, `"password:<user name>"` for a token request;
+    /// `None` when it presented none.
+    pub auth: Option<String>,
+    /// The `Host` header as the client sent it (the mock relays the client's
+    /// bytes unchanged, so this is what a signature over `host` covers).
+    pub host: Option<String>,
 }
 
 /// Counters over the life of a mock; also kept in counting-only mode.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Requests received, answered or not.
+    /// Requests received, answered or not (token requests to the IAM stand-in
+    /// included).
     pub requests: usize,
     /// Requests answered 200 after validation (injected answers not counted).
     pub accepted_requests: usize,

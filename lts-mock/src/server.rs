@@ -1,15 +1,18 @@
 //! The running mock: threads, recording, answering.
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::error_codes as codes;
 use crate::faults::{Action, Auth, Decision, Faults};
+use crate::iam::{self, Iam, TokenState, User};
 use crate::relay::Relay;
+use crate::sign;
 use crate::validate::{self, Ids, Reject, Report};
 use crate::{Api, ReceivedEvent, RequestLog, Stats};
 
@@ -34,6 +37,8 @@ pub struct MockBuilder {
     max_line_bytes: usize,
     max_body_bytes: usize,
     now_ns: Option<NowFn>,
+    users: Vec<User>,
+    keys: HashMap<String, String>,
 }
 
 impl Default for MockBuilder {
@@ -52,6 +57,8 @@ impl Default for MockBuilder {
             max_line_bytes: 1_048_576,
             max_body_bytes: 12 * 1024 * 1024,
             now_ns: None,
+            users: Vec::new(),
+            keys: HashMap::new(),
         }
     }
 }
@@ -64,6 +71,11 @@ impl std::fmt::Debug for MockBuilder {
             .field("counting_only", &self.counting_only)
             .field("max_line_bytes", &self.max_line_bytes)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field(
+                "iam_users",
+                &self.users.iter().map(|u| (&u.name, &u.domain)).collect::<Vec<_>>(),
+            )
+            .field("access_keys", &self.keys.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -148,6 +160,29 @@ impl MockBuilder {
         self
     }
 
+    /// Registers an IAM user: the mock's IAM stand-in
+    /// (`POST {endpoint}/v3/auth/tokens?nocatalog=true`, see [`MockLts::iam_endpoint`])
+    /// then issues tokens for a password identity with this user name, password and
+    /// domain (account) name, scoped to the served project. May be called several
+    /// times; with no user registered every token request is refused (401).
+    pub fn iam_user(mut self, user: impl Into<String>, password: impl Into<String>, domain: impl Into<String>) -> Self {
+        self.users.push(User {
+            name: user.into(),
+            password: password.into(),
+            domain: domain.into(),
+        });
+        self
+    }
+
+    /// Registers an access key pair: reporting requests signed with it
+    /// (`Authorization: SDK-HMAC-SHA256 ...`, `X-Sdk-Date`) are then accepted.
+    /// May be called several times; a second pair with the same access key
+    /// replaces the first.
+    pub fn access_key(mut self, access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        self.keys.insert(access_key.into(), secret_key.into());
+        self
+    }
+
     /// Starts the server. Fails if an id is malformed (`InvalidInput`) or the
     /// address cannot be bound.
     pub fn build(self) -> io::Result<MockLts> {
@@ -189,6 +224,7 @@ impl MockBuilder {
             on_event: self.on_event,
             on_request: self.on_request,
             faults: Faults::new(self.token),
+            iam: Iam::new(self.users, self.keys, token_seed(local)),
             store: Mutex::new(Store::default()),
             store_cv: Condvar::new(),
             life: Mutex::new(Life::default()),
@@ -236,6 +272,13 @@ impl MockBuilder {
     }
 }
 
+/// A seed for issued tokens that differs between mocks and runs.
+fn token_seed(local: SocketAddr) -> u64 {
+    static MOCKS: AtomicU64 = AtomicU64::new(0);
+    let n = MOCKS.fetch_add(1, Ordering::Relaxed);
+    system_now_ns() ^ (u64::from(local.port()) << 48) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 fn stop_accept(stopping: &AtomicBool, addr: SocketAddr, accept: JoinHandle<()>) {
     stopping.store(true, Ordering::SeqCst);
     let addr = match addr.ip() {
@@ -259,6 +302,7 @@ struct Shared {
     on_event: Option<EventFn>,
     on_request: Option<RequestFn>,
     faults: Faults,
+    iam: Iam,
     store: Mutex<Store>,
     store_cv: Condvar,
     life: Mutex<Life>,
@@ -375,7 +419,7 @@ fn dispatch_loop(shared: &Arc<Shared>, server: &tiny_http::Server) {
             Err(_) if shared.life().shutting_down => break,
             Err(_) => continue,
         };
-        let decision = shared.faults.decide(index);
+        let decision = shared.faults.decide(index, iam::is_iam_target(request.url()));
         shared.life().workers += 1;
         let worker_shared = Arc::clone(shared);
         let (tx, rx) = std::sync::mpsc::channel::<(tiny_http::Request, Decision)>();
@@ -434,11 +478,26 @@ fn answer_body(api: Option<Api>, code: &str, msg: &str) -> String {
 }
 
 fn respond(request: tiny_http::Request, status: u16, body: String) {
-    let header = tiny_http::Header::from_bytes(&b"Content-Type"[..], crate::CONTENT_TYPE.as_bytes())
-        .expect("static header is valid");
-    let response = tiny_http::Response::from_string(body)
+    respond_with(request, status, body, crate::CONTENT_TYPE, None);
+}
+
+/// Answers with this content type and, for IAM, an `X-Subject-Token`.
+fn respond_with(
+    request: tiny_http::Request,
+    status: u16,
+    body: String,
+    content_type: &str,
+    subject_token: Option<&str>,
+) {
+    let header =
+        tiny_http::Header::from_bytes(&b"Content-Type"[..], content_type.as_bytes()).expect("static header is valid");
+    let mut response = tiny_http::Response::from_string(body)
         .with_status_code(status)
         .with_header(header);
+    if let Some(t) = subject_token {
+        response = response
+            .with_header(tiny_http::Header::from_bytes(&b"X-Subject-Token"[..], t.as_bytes()).expect("token is ASCII"));
+    }
     let _ = request.respond(response);
 }
 
@@ -448,12 +507,273 @@ enum Parsed {
     Count(usize),
 }
 
+/// At most the first eight characters of a token: enough to tell tokens
+/// apart in a log, not enough to use one.
+fn token_prefix(t: &str) -> String {
+    t.chars().take(8).collect()
+}
+
+/// What a request presented to authenticate, for [`RequestLog::auth`].
+fn describe_auth(tokens: &[String], authorizations: &[String]) -> Option<String> {
+    let mut parts = Vec::new();
+    for t in tokens {
+        parts.push(format!("token:{}", token_prefix(t)));
+    }
+    for a in authorizations {
+        parts.push(match sign::parse_authorization(a) {
+            Some(p) => format!("aksk:{}", p.access),
+            None => "aksk".to_string(),
+        });
+    }
+    (!parts.is_empty()).then(|| parts.join("+"))
+}
+
+/// The credential a reporting request was accepted with (so far).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cred {
+    /// The static token ([`Faults::set_token`]).
+    Static,
+    /// A token the mock's IAM issued.
+    Issued,
+    /// An AK/SK signature.
+    Signed,
+}
+
+type AuthReject = (Reject, Option<&'static str>);
+
+fn static_token_reject(auth: Auth) -> Option<AuthReject> {
+    let msg = match auth {
+        Auth::Ok => return None,
+        Auth::Missing => "Missing X-Auth-Token header (or more than one).",
+        Auth::Wrong => "Incorrect IAM authentication information: invalid token.",
+        Auth::Expired => "Incorrect IAM authentication information: the token has expired.",
+    };
+    let fault = (auth == Auth::Expired).then_some("token_expired");
+    Some((Reject::new(401, codes::TOKEN, msg), fault))
+}
+
+/// Checks an `X-Auth-Token` (`None`: missing or repeated): a token the mock's
+/// IAM issued, or else the static token.
+fn check_token(shared: &Shared, token: Option<&str>) -> Result<Cred, AuthReject> {
+    if let Some(t) = token {
+        let msg = match shared.iam.token_state(t, system_now_ns()) {
+            TokenState::Valid => return Ok(Cred::Issued),
+            TokenState::Expired => "Incorrect IAM authentication information: the token has expired.",
+            TokenState::Revoked => "Incorrect IAM authentication information: the token has been revoked.",
+            TokenState::Unknown => "",
+        };
+        if !msg.is_empty() {
+            return Err((Reject::new(401, codes::TOKEN, msg), None));
+        }
+    }
+    match static_token_reject(shared.faults.check_token(token)) {
+        Some(r) => Err(r),
+        None => Ok(Cred::Static),
+    }
+}
+
+/// Authenticates a reporting request: `X-Auth-Token` or an AK/SK signature over
+/// the body as received, not both.
+fn authenticate(
+    shared: &Shared,
+    request: &tiny_http::Request,
+    tokens: &[String],
+    authorizations: &[String],
+    body: &[u8],
+) -> Result<Cred, AuthReject> {
+    if !authorizations.is_empty() && !tokens.is_empty() {
+        return Err((
+            Reject::new(
+                401,
+                codes::TWO_CREDENTIALS,
+                "Both X-Auth-Token and an Authorization signature were sent: use one.",
+            ),
+            None,
+        ));
+    }
+    match authorizations {
+        [] => {}
+        [a] => {
+            let headers: Vec<(String, String)> = request
+                .headers()
+                .iter()
+                .map(|h| (h.field.as_str().as_str().to_string(), h.value.as_str().to_string()))
+                .collect();
+            let signed = sign::Signed {
+                method: request.method().as_str(),
+                target: request.url(),
+                headers: &headers,
+                body,
+            };
+            let now_secs = system_now_ns() / 1_000_000_000;
+            return sign::verify(&signed, a, |ak| shared.iam.secret_key(ak), now_secs)
+                .map(|_| Cred::Signed)
+                .map_err(|r| (r, None));
+        }
+        _ => {
+            return Err((
+                Reject::new(401, codes::AKSK_MALFORMED, "More than one Authorization header."),
+                None,
+            ))
+        }
+    }
+    let token = match tokens {
+        [t] => Some(t.as_str()),
+        _ => None,
+    };
+    check_token(shared, token)
+}
+
+/// Answers the request if a fault decided on it; otherwise gives it back (with
+/// the log noting a mere delay). For an injected error, `fail(status, code, msg)`
+/// gives the error code the log records and the body of the answer.
+fn answer_fault(
+    shared: &Shared,
+    request: tiny_http::Request,
+    mut log: RequestLog,
+    decision: &Decision,
+    remote: Option<SocketAddr>,
+    fail: impl Fn(u16, &str, &str) -> (String, String),
+    content_type: &str,
+) -> Option<(tiny_http::Request, RequestLog)> {
+    let delay_tag = if decision.delay.is_some() { "delay+" } else { "" };
+    let finish_delay = || {
+        if let Some(d) = decision.delay {
+            shared.sleep(d);
+        }
+    };
+    match decision.action {
+        Action::Drop | Action::Hang => {
+            let hang = decision.action == Action::Hang;
+            let name = if hang { "hang" } else { "drop" };
+            log.fault = Some(format!("{delay_tag}{name}"));
+            log.error_msg = Some(if hang {
+                "hung: no answer until the mock shuts down".into()
+            } else {
+                "dropped: connection closed with no answer".into()
+            });
+            shared.record(log, false, Vec::new(), 0, 0);
+            finish_delay();
+            if hang {
+                shared.wait_shutdown();
+            }
+            // Close the client's connection before tiny_http (on dropping the
+            // request) writes its 500 into the relay, which then goes nowhere.
+            shared.relay.kill(remote);
+            drop(request);
+            None
+        }
+        Action::Fail { status, fault } => {
+            let (code, msg) = codes::for_injected_status(status);
+            log.status = status;
+            log.fault = Some(format!("{delay_tag}{fault}"));
+            let (logged_code, body) = fail(status, &code, msg);
+            if status != 200 {
+                log.error_code = Some(logged_code);
+                log.error_msg = Some(msg.to_string());
+            }
+            shared.record(log, false, Vec::new(), 0, 0);
+            finish_delay();
+            respond_with(request, status, body, content_type, None);
+            None
+        }
+        Action::None => {
+            if decision.delay.is_some() {
+                log.fault = Some("delay".into());
+            }
+            Some((request, log))
+        }
+    }
+}
+
+/// The content type of IAM's answers.
+const IAM_CONTENT_TYPE: &str = "application/json;charset=UTF-8";
+
+/// Answers a token request (`/v3/auth/tokens`). Its body holds a password: it
+/// is neither hashed nor kept.
+fn handle_iam(
+    shared: &Shared,
+    request: tiny_http::Request,
+    mut log: RequestLog,
+    body: Vec<u8>,
+    decision: &Decision,
+    remote: Option<SocketAddr>,
+    content_type: &[String],
+) {
+    log.auth = serde_json::from_slice::<serde_json::Value>(&body).ok().and_then(|v| {
+        v["auth"]["identity"]["password"]["user"]["name"]
+            .as_str()
+            .map(|u| format!("password:{u}"))
+    });
+    let iam_fail = |status: u16, _code: &str, msg: &str| {
+        let msg = match status {
+            401 => "The request you have made requires authentication.",
+            200 => "Injected error.",
+            _ => msg,
+        };
+        (status.to_string(), iam::error_body(status, msg))
+    };
+    let Some((request, mut log)) = answer_fault(shared, request, log, decision, remote, iam_fail, IAM_CONTENT_TYPE)
+    else {
+        return;
+    };
+    let finish_delay = || {
+        if let Some(d) = decision.delay {
+            shared.sleep(d);
+        }
+    };
+    let query = log.path.split_once('?').map_or("", |(_, q)| q);
+    let answer = if log.method != "POST" {
+        Err((
+            405,
+            format!("The method {} is not allowed for {}.", log.method, iam::TOKENS_PATH),
+        ))
+    } else if !query.split('&').any(|p| p == "nocatalog=true") {
+        // Stricter than the service, which would answer with the whole
+        // service catalog: a client that forgets it is caught here.
+        Err((
+            400,
+            format!(
+                "This mock serves {}?nocatalog=true only (the service catalog is not implemented).",
+                iam::TOKENS_PATH
+            ),
+        ))
+    } else {
+        Ok(shared
+            .iam
+            .token_request(&as_strs(content_type), &body, &shared.ids.project_id, system_now_ns()))
+    };
+    let answer = answer.unwrap_or_else(|(status, msg)| iam::Answer {
+        status,
+        body: iam::error_body(status, &msg),
+        token: None,
+        error: Some(msg),
+    });
+    drop(body);
+    log.status = answer.status;
+    if let Some(msg) = answer.error {
+        log.error_code = Some(answer.status.to_string());
+        log.error_msg = Some(msg);
+    }
+    shared.record(log, false, Vec::new(), 0, 0);
+    finish_delay();
+    respond_with(
+        request,
+        answer.status,
+        answer.body,
+        IAM_CONTENT_TYPE,
+        answer.token.as_deref(),
+    );
+}
+
 fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decision: Decision) {
     let method = request.method().as_str().to_string();
     let path = request.url().to_string();
+    let is_iam = iam::is_iam_target(&path);
     let content_type = header_values(&request, "Content-Type");
     let content_encoding = header_values(&request, "Content-Encoding");
     let tokens = header_values(&request, "X-Auth-Token");
+    let authorizations = header_values(&request, "Authorization");
     let mut log = RequestLog {
         index,
         method: method.clone(),
@@ -469,15 +789,18 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
         api: None,
         fault: None,
         body_sha256_or_hash: 0,
+        iam: is_iam,
+        auth: if is_iam {
+            None
+        } else {
+            describe_auth(&tokens, &authorizations)
+        },
+        host: joined(&header_values(&request, "Host")),
     };
-    // A repeated token header is as good as none.
-    let token: Option<String> = match tokens.as_slice() {
-        [t] => Some(t.clone()),
-        _ => None,
-    };
-    let ct_check = validate::check_content_type(&as_strs(&content_type));
-    let enc_check = validate::check_content_encoding(&as_strs(&content_encoding));
     let remote = request.remote_addr().copied();
+    if is_iam {
+        shared.iam.count_request();
+    }
 
     let mut body = Vec::new();
     if let Err(e) = request.as_reader().read_to_end(&mut body) {
@@ -488,13 +811,20 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
         return;
     }
     log.wire_bytes = body.len();
+    if is_iam {
+        return handle_iam(shared, request, log, body, &decision, remote, &content_type);
+    }
 
+    let ct_check = validate::check_content_type(&as_strs(&content_type));
+    let enc_check = validate::check_content_encoding(&as_strs(&content_encoding));
     let route = validate::route(&method, &path, &shared.ids);
     let api = match &route {
         Ok(a) => Some(*a),
         Err((a, _)) => *a,
     };
     log.api = api;
+    // The signature covers the body as received, before decompression.
+    let auth_check = authenticate(shared, &request, &tokens, &authorizations, &body);
 
     // Learn what the body holds, whatever the answer will be, so that tests can
     // compare a rejected batch with its retry.
@@ -530,53 +860,17 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
     let decoded_err = decoded.err();
     drop(body);
 
+    let lts_fail = |_status: u16, code: &str, msg: &str| (code.to_string(), answer_body(api, code, msg));
+    let Some((request, log)) = answer_fault(shared, request, log, &decision, remote, lts_fail, crate::CONTENT_TYPE)
+    else {
+        return;
+    };
     let delay_tag = if decision.delay.is_some() { "delay+" } else { "" };
     let finish_delay = || {
         if let Some(d) = decision.delay {
             shared.sleep(d);
         }
     };
-
-    match decision.action {
-        Action::Drop | Action::Hang => {
-            let hang = decision.action == Action::Hang;
-            let name = if hang { "hang" } else { "drop" };
-            log.fault = Some(format!("{delay_tag}{name}"));
-            log.error_msg = Some(if hang {
-                "hung: no answer until the mock shuts down".into()
-            } else {
-                "dropped: connection closed with no answer".into()
-            });
-            shared.record(log, false, Vec::new(), 0, 0);
-            finish_delay();
-            if hang {
-                shared.wait_shutdown();
-            }
-            // Close the client's connection before tiny_http (on dropping the
-            // request) writes its 500 into the relay, which then goes nowhere.
-            shared.relay.kill(remote);
-            drop(request);
-            return;
-        }
-        Action::Fail { status, fault } => {
-            let (code, msg) = codes::for_injected_status(status);
-            log.status = status;
-            log.fault = Some(format!("{delay_tag}{fault}"));
-            let body = answer_body(api, &code, msg);
-            if status != 200 {
-                log.error_code = Some(code);
-                log.error_msg = Some(msg.to_string());
-            }
-            shared.record(log, false, Vec::new(), 0, 0);
-            finish_delay();
-            respond(request, status, body);
-            return;
-        }
-        Action::None => {}
-    }
-    if decision.delay.is_some() {
-        log.fault = Some("delay".into());
-    }
 
     let reject = |mut log: RequestLog, r: Reject, fault: Option<&str>| {
         log.status = r.status;
@@ -589,52 +883,52 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
         finish_delay();
         (r.status, answer_body(api, r.code, &r.msg))
     };
-    let token_reject = |auth: Auth| -> Option<(Reject, Option<&'static str>)> {
-        let msg = match auth {
-            Auth::Ok => return None,
-            Auth::Missing => "Missing X-Auth-Token header (or more than one).",
-            Auth::Wrong => "Incorrect IAM authentication information: invalid token.",
-            Auth::Expired => "Incorrect IAM authentication information: the token has expired.",
-        };
-        let fault = (auth == Auth::Expired).then_some("token_expired");
-        Some((Reject::new(401, codes::TOKEN, msg), fault))
-    };
 
-    // Everything up to the final token re-check, in the documented order.
-    let pre: Result<(), (Reject, Option<&'static str>)> = (|| {
+    // Everything up to the final credential re-check, in the documented order.
+    let pre: Result<Cred, AuthReject> = (|| {
         route.as_ref().map_err(|(_, r)| (r.clone(), None))?;
-        if let Some(t) = token_reject(shared.faults.check_token(token.as_deref())) {
-            return Err(t);
-        }
+        let cred = auth_check?;
         ct_check.map_err(|r| (r, None))?;
         enc_check.map_err(|r| (r, None))?;
         if let Some(r) = decoded_err {
             return Err((r, None));
         }
-        Ok(())
+        Ok(cred)
     })();
-    let parsed = match (pre, parsed) {
+    let (cred, parsed) = match (pre, parsed) {
         (Err((r, fault)), _) => {
             let (status, body) = reject(log, r, fault);
             respond(request, status, body);
             return;
         }
-        (Ok(()), Some(Err(r))) => {
+        (Ok(_), Some(Err(r))) => {
             let (status, body) = reject(log, r, None);
             respond(request, status, body);
             return;
         }
-        (Ok(()), Some(Ok(p))) => p,
-        (Ok(()), None) => unreachable!("a routed, decoded body is always parsed"),
+        (Ok(cred), Some(Ok(p))) => (cred, p),
+        (Ok(_), None) => unreachable!("a routed, decoded body is always parsed"),
     };
-    // Atomic re-check: counts towards a pending expiry, refuses if it expired meanwhile.
-    if let Some((r, fault)) = token_reject(shared.faults.accept(token.as_deref())) {
+    // Atomic re-check of a token: the static one counts towards a pending
+    // expiry and is refused if it expired meanwhile; an issued one may have
+    // been revoked or have run out meanwhile.
+    let token = match tokens.as_slice() {
+        [t] => Some(t.as_str()),
+        _ => None,
+    };
+    let recheck = match cred {
+        Cred::Static => static_token_reject(shared.faults.accept(token)).map_or(Ok(Cred::Static), Err),
+        Cred::Issued => check_token(shared, token),
+        Cred::Signed => Ok(Cred::Signed),
+    };
+    if let Err((r, fault)) = recheck {
         let (status, body) = reject(log, r, fault);
         respond(request, status, body);
         return;
     }
 
     let api = api.expect("routed");
+    let mut log = log;
     log.status = 200;
     let (kept, discarded, count) = match parsed {
         Parsed::Count(n) => (Vec::new(), 0, n),
@@ -713,9 +1007,57 @@ impl MockLts {
         self.addr
     }
 
-    /// The token currently accepted.
+    /// The static token currently accepted (see [`Faults::set_token`]).
     pub fn token(&self) -> String {
         self.shared.faults.token()
+    }
+
+    /// The base URL of the mock's IAM stand-in: the same as
+    /// [`endpoint`](Self::endpoint), which also serves
+    /// `POST /v3/auth/tokens?nocatalog=true`.
+    ///
+    /// A token request must carry `Content-Type: application/json` (optionally
+    /// `;charset=UTF-8`) and exactly the documented body:
+    /// `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":..,"password":..,"domain":{"name":..}}}},"scope":{"project":{"id":PROJECT}}}}`
+    /// with the served project id; anything else (another field, a missing one,
+    /// another method or project, no `nocatalog=true`) is 400 with IAM's error
+    /// body `{"error":{"code":400,"message":..,"title":"Bad Request"}}`. A user,
+    /// domain or password that is not registered ([`MockBuilder::iam_user`]) is
+    /// 401 `{"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}}`.
+    /// Success is 201 with a new, unique 1,200-character token in `X-Subject-Token`
+    /// and `{"token":{"expires_at":"...Z","issued_at":"...Z",...}}` (RFC 3339,
+    /// UTC, six fractional digits). The reporting endpoints accept an issued
+    /// token in `X-Auth-Token` until it expires ([`set_token_lifetime`](Self::set_token_lifetime))
+    /// or is revoked ([`revoke_tokens`](Self::revoke_tokens)); then they answer
+    /// 401 `SVCSTG.ALS.403.105`. Token requests are logged in [`requests`](Self::requests)
+    /// (with [`RequestLog::iam`] set, their body neither kept nor hashed) and meet
+    /// the [`Faults`] like any request.
+    pub fn iam_endpoint(&self) -> String {
+        self.endpoint()
+    }
+
+    /// The life of the tokens IAM issues from now on (default 24 hours);
+    /// tokens issued before keep theirs.
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.shared.iam.set_lifetime(lifetime);
+    }
+
+    /// Every token IAM issued so far is refused from now on (401
+    /// `SVCSTG.ALS.403.105`), as after a password change. Tokens issued later
+    /// are accepted. The static token is not affected.
+    pub fn revoke_tokens(&self) {
+        self.shared.iam.revoke_all();
+    }
+
+    /// Token requests received (`/v3/auth/tokens`), answered or not, whatever
+    /// the answer.
+    pub fn iam_requests(&self) -> usize {
+        self.shared.iam.requests()
+    }
+
+    /// Tokens issued so far (token requests answered 201).
+    pub fn iam_tokens_issued(&self) -> u64 {
+        self.shared.iam.issued()
     }
 
     /// The project id served.

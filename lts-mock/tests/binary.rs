@@ -91,3 +91,55 @@ fn prints_exports_then_one_line_per_event() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+fn iam_users_and_access_keys_can_be_registered() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lts-mock"))
+        .args(["--port", "0", "--iam-user", "svc:pa:ss:acme", "--access-key", "AK:SK"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let mut iam_endpoint = None;
+    loop {
+        line.clear();
+        assert_ne!(out.read_line(&mut line).unwrap(), 0, "binary exited early");
+        if let Some(rest) = line.trim_end().strip_prefix("IAM users may use LTS_IAM_ENDPOINT=") {
+            iam_endpoint = Some(rest.split(' ').next().unwrap().to_string());
+        }
+        if line.starts_with("export ") {
+            break;
+        }
+    }
+    let iam_endpoint = iam_endpoint.expect("an IAM line before the exports");
+    // The password is what lies between the first and the last ':'.
+    let body = serde_json::json!({"auth":{"identity":{"methods":["password"],
+        "password":{"user":{"name":"svc","password":"pa:ss","domain":{"name":"acme"}}}},
+        "scope":{"project":{"id":PROJECT_ID}}}});
+    let resp = agent()
+        .post(format!("{iam_endpoint}/v3/auth/tokens?nocatalog=true"))
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    assert!(resp.headers().get("X-Subject-Token").is_some());
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn malformed_credentials_arguments_exit_2() {
+    for args in [
+        ["--iam-user", "svc:pw"],
+        ["--iam-user", ":pw:acme"],
+        ["--access-key", "AKSK"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_lts-mock"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}

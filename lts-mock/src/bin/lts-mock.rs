@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p lts-mock -- --port 8102 [--bind 127.0.0.1] [--token T]
+//!     [--iam-user USER:PASSWORD:DOMAIN] [--access-key AK:SK]
 //! ```
 
 // Printing is this binary's job.
@@ -18,6 +19,7 @@ lts-mock: a strict local stand-in for Log Tank Service (LTS) log reporting.
 
 Usage: lts-mock [--port PORT] [--bind IP] [--token TOKEN]
                 [--project-id ID] [--log-group-id ID] [--log-stream-id ID]
+                [--iam-user USER:PASSWORD:DOMAIN]... [--access-key AK:SK]...
 
   --port PORT         port to listen on (default 8102; 0 picks a free one)
   --bind IP           address to listen on (default 127.0.0.1)
@@ -25,6 +27,10 @@ Usage: lts-mock [--port PORT] [--bind IP] [--token TOKEN]
   --project-id ID     project id to serve (32 letters/digits)
   --log-group-id ID   log group id to serve (UUID)
   --log-stream-id ID  log stream id to serve (UUID)
+  --iam-user U:P:D    register an IAM user: the same port then serves
+                      POST /v3/auth/tokens?nocatalog=true (LTS_IAM_ENDPOINT);
+                      the password is what lies between the first and last ':'
+  --access-key AK:SK  register an access key pair for SDK-HMAC-SHA256 signing
   -h, --help          this text
 
 On start it prints the endpoint and an `export ...` line to paste into the
@@ -39,6 +45,8 @@ struct Args {
     project_id: Option<String>,
     log_group_id: Option<String>,
     log_stream_id: Option<String>,
+    iam_users: Vec<(String, String, String)>,
+    access_keys: Vec<(String, String)>,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -49,6 +57,8 @@ fn parse_args() -> Result<Option<Args>, String> {
         project_id: None,
         log_group_id: None,
         log_stream_id: None,
+        iam_users: Vec::new(),
+        access_keys: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -78,6 +88,26 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--project-id" => args.project_id = Some(value()?),
             "--log-group-id" => args.log_group_id = Some(value()?),
             "--log-stream-id" => args.log_stream_id = Some(value()?),
+            "--iam-user" => {
+                let v = value()?;
+                let user = v.split_once(':').and_then(|(user, rest)| {
+                    let (password, domain) = rest.rsplit_once(':')?;
+                    Some((user.to_string(), password.to_string(), domain.to_string()))
+                });
+                match user {
+                    Some(u) if !u.0.is_empty() && !u.1.is_empty() && !u.2.is_empty() => args.iam_users.push(u),
+                    _ => return Err("--iam-user needs USER:PASSWORD:DOMAIN".into()),
+                }
+            }
+            "--access-key" => {
+                let v = value()?;
+                match v.split_once(':') {
+                    Some((ak, sk)) if !ak.is_empty() && !sk.is_empty() => {
+                        args.access_keys.push((ak.to_string(), sk.to_string()))
+                    }
+                    _ => return Err("--access-key needs AK:SK".into()),
+                }
+            }
             _ => return Err(format!("unknown argument {arg:?}")),
         }
     }
@@ -116,7 +146,7 @@ fn main() -> ExitCode {
             let _ = out.flush();
         })
         .on_request(|r| {
-            if r.status != 200 {
+            if r.status != 200 && !(r.iam && r.status == 201) {
                 eprintln!(
                     "lts-mock: request {} {} {} -> {} {} {}",
                     r.index,
@@ -140,6 +170,13 @@ fn main() -> ExitCode {
     if let Some(v) = args.log_stream_id {
         builder = builder.log_stream_id(v);
     }
+    let with_iam = !args.iam_users.is_empty();
+    for (user, password, domain) in args.iam_users {
+        builder = builder.iam_user(user, password, domain);
+    }
+    for (ak, sk) in args.access_keys {
+        builder = builder.access_key(ak, sk);
+    }
     let mock = match builder.build() {
         Ok(m) => m,
         Err(e) => {
@@ -150,6 +187,13 @@ fn main() -> ExitCode {
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "lts-mock listening on {}", mock.endpoint());
+        if with_iam {
+            let _ = writeln!(
+                out,
+                "IAM users may use LTS_IAM_ENDPOINT={} (with LTS_IAM_USER, LTS_IAM_PASSWORD, LTS_IAM_DOMAIN instead of LTS_TOKEN)",
+                shell_quote(&mock.iam_endpoint())
+            );
+        }
         let _ = writeln!(out, "Paste this into the shell that runs your program:");
         let _ = writeln!(
             out,
