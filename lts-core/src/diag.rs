@@ -88,6 +88,12 @@ impl Reporter {
         }
     }
 
+    /// Reports at once, past the rate limit, for diagnostics the caller
+    /// already de-duplicates.
+    pub(crate) fn report_now(&mut self, kind: DiagnosticKind, message: String) {
+        self.hook.call(&Diagnostic { kind, message });
+    }
+
     pub(crate) fn report(&mut self, kind: DiagnosticKind, message: impl FnOnce() -> String) {
         let now = Instant::now();
         let mut held_back = 0;

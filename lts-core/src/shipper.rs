@@ -372,7 +372,17 @@ impl Shipper {
         let deadline = Instant::now() + timeout;
         let (ack, done) = crossbeam_channel::bounded(1);
         let outcome = if self.inner.tx.send(Msg::Shutdown { ack, deadline }).is_err() {
-            Ok(())
+            // The worker is gone without a shutdown: it failed. Whatever it
+            // held is lost; say so rather than report a clean stop.
+            let join = self.inner.join.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let panicked = join.is_some_and(|j| j.join().is_err());
+            if panicked {
+                Err(FlushError::Lost {
+                    lost: self.stats().pending(),
+                })
+            } else {
+                Ok(())
+            }
         } else {
             self.inner.worker.unpark();
             // A little grace past the deadline for the worker to count and answer.

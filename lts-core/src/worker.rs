@@ -401,14 +401,18 @@ impl Worker {
                     _ => return,
                 }
             }
-            let counters = &self.shared.counters;
-            add(&counters.requests, 1);
-            add(&counters.bytes_sent, front.wire.len() as u64);
-            add(&counters.bytes_raw, front.raw_len as u64);
+            let (wire_len, raw_len) = (front.wire.len() as u64, front.raw_len as u64);
             let random = next_random(&mut self.rng);
             let outcome = self
                 .transport
                 .send(&front.wire, front.content_encoding, timeout, random);
+            if !matches!(outcome, Outcome::NoCredentials { .. }) {
+                // Counted only when a request went out.
+                let counters = &self.shared.counters;
+                add(&counters.requests, 1);
+                add(&counters.bytes_sent, wire_len);
+                add(&counters.bytes_raw, raw_len);
+            }
             self.on_outcome(outcome);
             self.drain();
         }
@@ -450,14 +454,17 @@ impl Worker {
                 }
             }
             Outcome::NoCredentials { message } => {
-                // Reported once per distinct failure, not once per batch.
-                let report = if self.credentials_error.as_deref() == Some(message.as_str()) {
-                    None
-                } else {
+                // Reported once per distinct failure, not once per batch,
+                // and not held back by the per-kind rate limit (it is
+                // already de-duplicated).
+                if self.credentials_error.as_deref() != Some(message.as_str()) {
+                    self.reporter.report_now(
+                        DiagnosticKind::Credentials,
+                        format!("no credentials could be had: {message}; batches wait and retry"),
+                    );
                     self.credentials_error = Some(message.clone());
-                    Some(DiagnosticKind::Credentials)
-                };
-                self.retry_after(report, message, None);
+                }
+                self.retry_after(None, message, None);
             }
             Outcome::Retry { reason, retry_after } => {
                 if let Some(front) = self.pending.front_mut() {

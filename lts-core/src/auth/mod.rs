@@ -23,6 +23,11 @@ pub trait TokenProvider: Send + Sync + 'static {
     fn token(&self, refused: bool) -> Result<Secret, Box<dyn std::error::Error + Send + Sync>>;
 }
 
+/// Whether a value can be sent as a header value: visible ASCII, not empty.
+fn is_header_value(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
 /// A token and when to renew it.
 struct Cached {
     token: Secret,
@@ -111,13 +116,27 @@ impl Auth {
                 if cached.is_some() {
                     return Ok(());
                 }
-                match provider.token(*refused) {
-                    Ok(t) => {
+                // A provider is the user's code: a panic in it is a failure
+                // to get a token, not the end of the shipper.
+                let asked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| provider.token(*refused)));
+                match asked {
+                    Ok(Ok(t)) if is_header_value(t.expose()) => {
                         *cached = Some(t);
                         *refused = false;
                         Ok(())
                     }
-                    Err(e) => Err(format!("the token provider failed: {e}")),
+                    Ok(Ok(_)) => Err("the token provider returned a token that cannot go in an HTTP header \
+                                      (empty, or not visible ASCII)"
+                        .into()),
+                    Ok(Err(e)) => Err(format!("the token provider failed: {e}")),
+                    Err(panic) => {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "a non-string payload".into());
+                        Err(format!("the token provider panicked: {what}"))
+                    }
                 }
             }
             Kind::Iam { client, cached } => {
