@@ -62,7 +62,7 @@ impl ErrorHook {
         ErrorHook(Some(f))
     }
 
-    fn call(&self, d: &Diagnostic) {
+    pub(crate) fn call(&self, d: &Diagnostic) {
         match &self.0 {
             Some(f) => f(d),
             None => eprintln!("{d}"),

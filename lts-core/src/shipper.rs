@@ -10,9 +10,10 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::clock::{self, ClockMode};
 use crate::config::{Config, Overflow};
+use crate::diag::{Diagnostic, DiagnosticKind, ErrorHook};
 use crate::error::{Error, ErrorKind, FlushError};
 use crate::record::Record;
-use crate::worker::{Msg, Worker};
+use crate::worker::{Control, Msg, Worker};
 
 /// Counters of everything the pipeline did, since it started.
 ///
@@ -131,15 +132,23 @@ impl Budget {
         }
     }
 
-    /// Takes `n` bytes of the budget if they are free.
+    /// Takes `n` bytes of the budget if they are free. The total never
+    /// reads over the limit, not even for a moment.
     #[inline]
-    fn try_reserve(&self, n: usize) -> bool {
-        let before = self.used.fetch_add(n, Ordering::AcqRel);
-        if before + n <= self.limit {
-            return true;
+    pub(crate) fn try_reserve(&self, n: usize) -> bool {
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            if used + n > self.limit {
+                return false;
+            }
+            match self
+                .used
+                .compare_exchange_weak(used, used + n, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => used = now,
+            }
         }
-        self.used.fetch_sub(n, Ordering::AcqRel);
-        false
     }
 
     /// Takes `n` bytes, waiting up to `max` for them.
@@ -166,12 +175,6 @@ impl Budget {
         drop(guard);
         self.waiters.fetch_sub(1, Ordering::SeqCst);
         ok
-    }
-
-    /// Takes `n` bytes whether or not they are free (for the pipeline's own
-    /// small reports, which must not be dropped for want of room).
-    pub(crate) fn force_reserve(&self, n: usize) {
-        self.used.fetch_add(n, Ordering::AcqRel);
     }
 
     /// Gives `n` bytes back.
@@ -203,6 +206,9 @@ pub(crate) struct Shared {
     pub(crate) counters: Counters,
     /// Set by the first shutdown; `send` refuses records from then on.
     closed: AtomicBool,
+    /// Set when a shutdown stopped waiting for the worker (a request hung
+    /// past the deadline) and counted what was left as undelivered.
+    pub(crate) abandoned: AtomicBool,
 }
 
 /// Why [`Shipper::send`] did not take a record. The record is dropped and
@@ -229,6 +235,8 @@ impl std::error::Error for SendError {}
 
 struct Inner {
     tx: Sender<Msg>,
+    control: Sender<Control>,
+    error_hook: ErrorHook,
     shared: Arc<Shared>,
     overflow: Overflow,
     clock: ClockMode,
@@ -267,9 +275,11 @@ impl Shipper {
             budget: Budget::new(config.queue_bytes),
             counters: Counters::default(),
             closed: AtomicBool::new(false),
+            abandoned: AtomicBool::new(false),
         });
         let (tx, rx): (Sender<Msg>, Receiver<Msg>) = crossbeam_channel::unbounded();
-        let worker = Worker::new(&config, rx, shared.clone())?;
+        let (control, control_rx) = crossbeam_channel::unbounded();
+        let worker = Worker::new(&config, rx, control_rx, shared.clone())?;
         let join = std::thread::Builder::new()
             .name("lts-shipper".into())
             .spawn(move || worker.run())
@@ -277,6 +287,8 @@ impl Shipper {
         let shipper = Shipper {
             inner: Arc::new(Inner {
                 tx,
+                control,
+                error_hook: config.error_hook.clone(),
                 shared,
                 overflow: config.overflow,
                 clock: config.clock,
@@ -322,7 +334,7 @@ impl Shipper {
         // `enqueued` is counted by the worker as it takes records in (plus
         // what is still in the channel, see `stats`): one shared atomic
         // less on the caller's path.
-        if self.inner.tx.send(Msg::Record(record, size)).is_err() {
+        if self.inner.tx.send((record, size)).is_err() {
             // The worker is gone (it only stops after a shutdown).
             shared.budget.release(size);
             add(&shared.counters.dropped_queue_full, 1);
@@ -343,7 +355,7 @@ impl Shipper {
         }
         let (ack, done) = crossbeam_channel::bounded(1);
         let deadline = Instant::now() + timeout;
-        if self.inner.tx.send(Msg::Flush { ack, deadline }).is_err() {
+        if self.inner.control.send(Control::Flush { ack, deadline }).is_err() {
             return Err(FlushError::ShutDown);
         }
         self.inner.worker.unpark();
@@ -371,7 +383,7 @@ impl Shipper {
         self.inner.shared.closed.store(true, Ordering::Release);
         let deadline = Instant::now() + timeout;
         let (ack, done) = crossbeam_channel::bounded(1);
-        let outcome = if self.inner.tx.send(Msg::Shutdown { ack, deadline }).is_err() {
+        let outcome = if self.inner.control.send(Control::Shutdown { ack, deadline }).is_err() {
             // The worker is gone without a shutdown: it failed. Whatever it
             // held is lost; say so rather than report a clean stop.
             let join = self.inner.join.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -389,9 +401,7 @@ impl Shipper {
             match done.recv_deadline(deadline + Duration::from_millis(50)) {
                 Ok(0) => Ok(()),
                 Ok(lost) => Err(FlushError::Lost { lost }),
-                Err(_) => Err(FlushError::Timeout {
-                    pending: self.stats().pending(),
-                }),
+                Err(_) => Err(self.abandon()),
             }
         };
         if outcome.is_ok() || matches!(outcome, Err(FlushError::Lost { .. })) {
@@ -402,6 +412,23 @@ impl Shipper {
         }
         *result = Some(outcome.clone());
         outcome
+    }
+
+    /// The worker did not answer the shutdown in time (a request hangs past
+    /// the deadline): tell it to stop without counting anything more, count
+    /// what it held as undelivered, and report it.
+    fn abandon(&self) -> FlushError {
+        let shared = &self.inner.shared;
+        shared.abandoned.store(true, Ordering::Release);
+        let pending = self.stats().pending();
+        add(&shared.counters.dropped_shutdown, pending);
+        self.inner.error_hook.call(&Diagnostic {
+            kind: DiagnosticKind::Shutdown,
+            message: format!(
+                "shut down with {pending} records undelivered: a request was still in flight at the deadline"
+            ),
+        });
+        FlushError::Timeout { pending }
     }
 
     /// A snapshot of the counters.

@@ -40,8 +40,12 @@ pub fn is_shipper_thread() -> bool {
 /// open. Senders never wake it: it collects what arrived at each look.
 const TICK: Duration = Duration::from_millis(2);
 
-pub(crate) enum Msg {
-    Record(Record, usize),
+/// A record and the bytes it holds of the budget.
+pub(crate) type Msg = (Record, usize);
+
+/// Control messages travel on their own channel, so the record channel's
+/// length is the number of records in flight.
+pub(crate) enum Control {
     Flush { ack: Sender<u64>, deadline: Instant },
     Shutdown { ack: Sender<u64>, deadline: Instant },
 }
@@ -56,6 +60,13 @@ struct Waiter {
 
 pub(crate) struct Worker {
     rx: Receiver<Msg>,
+    control: Receiver<Control>,
+    /// Set when the shutdown gave up waiting (a request hung past its
+    /// deadline): the caller has counted what was left; stop, count nothing.
+    abandoned: bool,
+    /// Losses resolved while no flush was waiting for them: the next flush
+    /// reports them.
+    lost_unclaimed: u64,
     shared: Arc<Shared>,
     transport: Transport,
     reporter: Reporter,
@@ -96,7 +107,12 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    pub(crate) fn new(config: &Config, rx: Receiver<Msg>, shared: Arc<Shared>) -> Result<Worker, crate::Error> {
+    pub(crate) fn new(
+        config: &Config,
+        rx: Receiver<Msg>,
+        control: Receiver<Control>,
+        shared: Arc<Shared>,
+    ) -> Result<Worker, crate::Error> {
         let labels_json = labels_json(&config.labels);
         let mut reporter = Reporter::new(config.error_hook.clone());
         let (spool, spool_seqs) = match &config.spool_dir {
@@ -125,6 +141,9 @@ impl Worker {
             }
         };
         Ok(Worker {
+            control,
+            abandoned: false,
+            lost_unclaimed: 0,
             spool,
             spool_seqs,
             spool_not_before: Instant::now(),
@@ -170,12 +189,18 @@ impl Worker {
         IS_SHIPPER.with(|c| c.set(true));
         loop {
             self.receive();
+            if self.is_abandoned() {
+                return;
+            }
             self.report_queue_full();
             let now = Instant::now();
             if self.builder.linger_deadline().is_some_and(|d| d <= now) || self.shutdown.is_some() {
                 self.seal();
             }
             self.send_ready();
+            if self.is_abandoned() {
+                return;
+            }
             self.spill_under_pressure();
             self.answer_waiters();
             if self.try_finish() {
@@ -190,11 +215,18 @@ impl Worker {
         if idle && !self.disconnected {
             // Nothing to do until something arrives: block (the one wake-up
             // a sender pays for, once per idle period).
-            match self.rx.recv() {
-                Ok(msg) => self.handle(msg),
-                Err(_) => self.on_disconnect(),
+            crossbeam_channel::select! {
+                recv(self.rx) -> msg => match msg {
+                    Ok((record, size)) => self.take_record(record, size),
+                    Err(_) => self.on_disconnect(),
+                },
+                recv(self.control) -> msg => if let Ok(c) = msg {
+                    // Records queued before the control message come first.
+                    self.drain_records();
+                    self.handle_control(c);
+                },
             }
-        } else if self.rx.is_empty() {
+        } else if self.rx.is_empty() && self.control.is_empty() {
             let now = Instant::now();
             let mut wake = now + TICK;
             if let Some(d) = self.builder.linger_deadline() {
@@ -213,14 +245,38 @@ impl Worker {
         self.drain();
     }
 
+    /// Takes in every record queued, then the control messages, each after
+    /// the records that were queued before it.
     fn drain(&mut self) {
         loop {
+            self.drain_records();
+            match self.control.try_recv() {
+                Ok(c) => self.handle_control(c),
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn drain_records(&mut self) {
+        loop {
             match self.rx.try_recv() {
-                Ok(msg) => self.handle(msg),
+                Ok((record, size)) => self.take_record(record, size),
                 Err(TryRecvError::Empty) => return,
                 Err(TryRecvError::Disconnected) => return self.on_disconnect(),
             }
         }
+    }
+
+    fn take_record(&mut self, record: Record, size: usize) {
+        add(&self.shared.counters.enqueued, 1);
+        self.add_record(record, size);
+    }
+
+    fn is_abandoned(&mut self) -> bool {
+        if !self.abandoned && self.shared.abandoned.load(std::sync::atomic::Ordering::Acquire) {
+            self.abandoned = true;
+        }
+        self.abandoned
     }
 
     /// Every handle is gone without a shutdown: shut down as the guard would.
@@ -232,22 +288,19 @@ impl Worker {
         self.disconnected = true;
     }
 
-    fn handle(&mut self, msg: Msg) {
-        match msg {
-            Msg::Record(record, size) => {
-                add(&self.shared.counters.enqueued, 1);
-                self.add_record(record, size);
-            }
-            Msg::Flush { ack, deadline } => {
+    fn handle_control(&mut self, c: Control) {
+        match c {
+            Control::Flush { ack, deadline } => {
                 self.seal();
                 self.waiters.push(Waiter {
                     target: self.next_seq,
-                    lost: 0,
+                    // Losses no earlier flush was told of.
+                    lost: std::mem::take(&mut self.lost_unclaimed),
                     ack,
                     deadline,
                 });
             }
-            Msg::Shutdown { ack, deadline } => self.start_shutdown(ack, deadline),
+            Control::Shutdown { ack, deadline } => self.start_shutdown(ack, deadline),
         }
     }
 
@@ -255,7 +308,7 @@ impl Worker {
         self.seal();
         self.shutdown = Some(Waiter {
             target: u64::MAX,
-            lost: 0,
+            lost: std::mem::take(&mut self.lost_unclaimed),
             ack,
             deadline,
         });
@@ -278,24 +331,12 @@ impl Worker {
         let time_ns = record.time_ns;
         let cut = self.format_line(&mut record);
         drop(record);
-        let limit = self.builder.max_escaped_line();
-        let mut cut_more = 0;
-        loop {
-            self.escaped.clear();
-            write_json_str(&mut self.escaped, &self.line);
-            if self.escaped.len() <= limit {
-                break;
-            }
-            // Escaping made the line too long for one request: cut the line
-            // in proportion (escapes are at most 6 bytes a byte).
-            let target = (self.line.len() as u128 * limit as u128 / self.escaped.len() as u128) as usize;
-            cut_more += truncate_with_marker(&mut self.line, target.saturating_sub(8).max(MARKER_MAX + 8));
-        }
-        if cut + cut_more > 0 {
+        self.escaped.clear();
+        write_json_str(&mut self.escaped, &self.line);
+        if cut > 0 {
             add(&self.shared.counters.truncated, 1);
-            let total = cut + cut_more;
             self.reporter.report(DiagnosticKind::Truncated, || {
-                format!("cut {total} bytes from a log line longer than the line limit")
+                format!("cut {cut} bytes from a log line longer than the line limit")
             });
         }
         if !self.builder.fits(self.escaped.len()) {
@@ -307,30 +348,72 @@ impl Worker {
         }
     }
 
-    /// Formats the record into `self.line`, fitting it to the line limit:
-    /// first by cutting the message (which keeps a JSON line valid JSON),
-    /// then, if fields alone are too long, by cutting the line. Returns the
-    /// bytes cut.
+    /// Formats the record into `self.line`, fitting it both to the line
+    /// limit and, once escaped into the request body, to one batch. The
+    /// message is cut (with a marker saying how many bytes), which keeps a
+    /// JSON line valid JSON; it is cut no more than needed (a binary search
+    /// over the kept length). Only if the rest of the line (fields) is too
+    /// long by itself is the line itself cut. Returns the bytes cut.
     fn format_line(&mut self, record: &mut Record) -> usize {
+        let max_escaped = self.builder.max_escaped_line();
+        let max_line = self.max_line_bytes;
+        let fits = |line: &str| line.len() <= max_line && escaped_len(line) <= max_escaped;
         self.line.clear();
         self.format.format(record, &mut self.line);
-        if self.line.len() <= self.max_line_bytes {
+        if fits(&self.line) {
             return 0;
         }
-        let excess = self.line.len() - self.max_line_bytes;
-        let mut cut = 0;
-        if record.message.len() > excess + MARKER_MAX {
-            let mut keep = record.message.len() - excess - MARKER_MAX;
-            while !record.message.is_char_boundary(keep) {
-                keep -= 1;
-            }
-            cut = record.message.len() - keep;
-            record.message.truncate(keep);
-            record.message.push_str(&truncation_marker(cut));
-            self.line.clear();
-            self.format.format(record, &mut self.line);
+        let message = std::mem::take(&mut record.message);
+        let total = message.len();
+        let try_keep = |keep: usize, record: &mut Record, line: &mut String| {
+            record.message.clear();
+            record.message.push_str(&message[..keep]);
+            record.message.push_str(&truncation_marker(total - keep));
+            line.clear();
+            self.format.format(record, line);
+        };
+        // Kept lengths at char boundaries, searched for the longest that fits.
+        let (mut lo, mut hi) = (0usize, total.min(max_line));
+        while !message.is_char_boundary(hi) {
+            hi -= 1;
         }
-        cut + truncate_with_marker(&mut self.line, self.max_line_bytes)
+        try_keep(0, record, &mut self.line);
+        if !fits(&self.line) {
+            // The fields alone are too long: cut the line itself.
+            record.message = message;
+            let mut original = String::new();
+            self.format.format(record, &mut original);
+            let mut limit = max_line.min(max_escaped);
+            loop {
+                self.line.clear();
+                self.line.push_str(&original);
+                let cut = truncate_with_marker(&mut self.line, limit);
+                if fits(&self.line) || limit <= MARKER_MAX {
+                    return cut;
+                }
+                limit = limit * 3 / 4;
+            }
+        }
+        while lo < hi {
+            let mut mid = lo + (hi - lo).div_ceil(2);
+            while !message.is_char_boundary(mid) {
+                mid -= 1;
+            }
+            if mid <= lo {
+                break;
+            }
+            try_keep(mid, record, &mut self.line);
+            if fits(&self.line) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+                while !message.is_char_boundary(hi) {
+                    hi -= 1;
+                }
+            }
+        }
+        try_keep(lo, record, &mut self.line);
+        total - lo
     }
 
     /// Seals the open batch into a pending one.
@@ -406,6 +489,9 @@ impl Worker {
             let outcome = self
                 .transport
                 .send(&front.wire, front.content_encoding, timeout, random);
+            if self.is_abandoned() {
+                return;
+            }
             if !matches!(outcome, Outcome::NoCredentials { .. }) {
                 // Counted only when a request went out.
                 let counters = &self.shared.counters;
@@ -419,6 +505,10 @@ impl Worker {
     }
 
     fn on_outcome(&mut self, outcome: Outcome) {
+        if self.is_abandoned() {
+            // The shutdown already counted this batch as undelivered.
+            return;
+        }
         if !matches!(outcome, Outcome::NoCredentials { .. }) {
             self.credentials_error = None;
         }
@@ -544,10 +634,15 @@ impl Worker {
         if lost > batch.lost_before || (batch.counted() == 0 && batch.internal > 0 && lost > 0) {
             self.unreport(batch.reported_drops);
         }
+        let mut claimed = false;
         for w in self.waiters.iter_mut().chain(self.shutdown.as_mut()) {
             if batch.seq < w.target {
                 w.lost += lost;
+                claimed = true;
             }
+        }
+        if !claimed {
+            self.lost_unclaimed += lost;
         }
     }
 
@@ -735,11 +830,8 @@ impl Worker {
         }
         if self.spool.is_some() {
             // Keep what is left on disk for the next start.
-            while let Ok(msg) = self.rx.try_recv() {
-                if let Msg::Record(record, size) = msg {
-                    add(&self.shared.counters.enqueued, 1);
-                    self.add_record(record, size);
-                }
+            while let Ok((record, size)) = self.rx.try_recv() {
+                self.take_record(record, size);
             }
             self.seal();
             let kept = self.spill_pending();
@@ -753,12 +845,10 @@ impl Worker {
         // Whatever is left, including records sent in a race with the
         // shutdown, is counted as undelivered.
         let mut never_batched = 0;
-        while let Ok(msg) = self.rx.try_recv() {
-            if let Msg::Record(_, size) = msg {
-                add(&self.shared.counters.enqueued, 1);
-                self.shared.budget.release(size);
-                never_batched += 1;
-            }
+        while let Ok((_, size)) = self.rx.try_recv() {
+            add(&self.shared.counters.enqueued, 1);
+            self.shared.budget.release(size);
+            never_batched += 1;
         }
         let mut undelivered = never_batched;
         if self.pending.front().is_some_and(|b| b.from_spool) {
@@ -826,7 +916,10 @@ impl Worker {
             return [0; 3];
         }
         let size = record.memory_size();
-        self.shared.budget.force_reserve(size);
+        if !self.shared.budget.try_reserve(size) {
+            // No room in the budget now: the next batch carries the report.
+            return [0; 3];
+        }
         self.builder.push(record.time_ns, &escaped, size, true, Instant::now());
         self.drops_reported = now;
         self.drops_since = None;
@@ -867,6 +960,18 @@ impl Worker {
             });
         }
     }
+}
+
+/// The length of `s` once written as a JSON string literal.
+fn escaped_len(s: &str) -> usize {
+    2 + s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' => 2,
+            0x00..=0x1f | 0x7f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
 }
 
 /// Backoff before attempt `attempts + 1`: `base * 2^(attempts-1)` capped at
