@@ -1,0 +1,417 @@
+//! Load generator: floods the pipeline from several threads and prints one
+//! line of JSON with what got through, how fast, on how many bytes, and the
+//! peak memory.
+//!
+//! ```sh
+//! cargo run --release -p examples --example loadgen -- \
+//!     [--events N] [--threads T] [--rate R|0] [--via core|log|tracing] \
+//!     [--receiver full|counting|env] [--service-down] [--down-mode refused|503] \
+//!     [--queue-bytes B] [--block] [--block-ms MS] [--shutdown-ms MS]
+//! ```
+//!
+//! Defaults: 1,000,000 events from 2 threads, unpaced, through lts-core,
+//! to an embedded counting-only lts-mock, with the default configuration
+//! (gzip, linger, 64 MiB queue budget, drop when full). Other `LTS_*`
+//! variables (`LTS_GZIP_LEVEL`, `LTS_BATCH_MAX_EVENTS`, ...) apply; with
+//! `--receiver env` the endpoint and credentials come from them too.
+//!
+//! `seconds` runs from the first send until the flush returned (every
+//! event delivered or given up on). With `--service-down` nothing can be
+//! delivered (a closed port on 127.0.0.1, or with `--down-mode 503` a mock
+//! answering 503 to everything): the burst is emitted, then the pipeline
+//! is shut down with a short timeout (`--shutdown-ms`, 1 s), and
+//! `rss_within_budget` says whether the peak RSS stayed within the queue
+//! budget plus 10 %.
+#![allow(clippy::print_stdout)]
+
+use std::collections::HashMap;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use lts_core::{Config, Level, Record, Shipper, Stats};
+use lts_log::LtsLogger;
+use lts_mock::MockLts;
+use serde_json::json;
+use tracing::Dispatch;
+use tracing_subscriber::layer::SubscriberExt;
+
+type BoxError = Box<dyn std::error::Error>;
+
+const DEFAULT_QUEUE_BYTES: usize = 64 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Core,
+    Log,
+    Tracing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Receiver {
+    Full,
+    Counting,
+    Env,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DownMode {
+    Refused,
+    Status503,
+}
+
+#[derive(Debug)]
+struct Args {
+    events: u64,
+    threads: usize,
+    rate: f64,
+    via: Via,
+    receiver: Receiver,
+    service_down: bool,
+    down_mode: DownMode,
+    queue_bytes: Option<usize>,
+    block_ms: Option<u64>,
+    shutdown_ms: u64,
+}
+
+fn usage() -> &'static str {
+    "usage: loadgen [--events N] [--threads T] [--rate R (events/s, all threads; 0 = unpaced)] \
+     [--via core|log|tracing] [--receiver full|counting|env] [--service-down] [--down-mode refused|503] \
+     [--queue-bytes B] [--block] [--block-ms MS] [--shutdown-ms MS]"
+}
+
+impl Args {
+    fn parse() -> Result<Args, BoxError> {
+        let mut a = Args {
+            events: 1_000_000,
+            threads: 2,
+            rate: 0.0,
+            via: Via::Core,
+            receiver: Receiver::Counting,
+            service_down: false,
+            down_mode: DownMode::Refused,
+            queue_bytes: None,
+            block_ms: None,
+            shutdown_ms: 1000,
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            let (flag, inline) = match flag.split_once('=') {
+                Some((f, v)) => (f.to_string(), Some(v.to_string())),
+                None => (flag, None),
+            };
+            let mut val = || {
+                inline
+                    .clone()
+                    .or_else(|| it.next())
+                    .ok_or_else(|| format!("{flag} needs a value\n{}", usage()))
+            };
+            match flag.as_str() {
+                "--events" => a.events = val()?.replace('_', "").parse()?,
+                "--threads" => a.threads = val()?.parse()?,
+                "--rate" => a.rate = val()?.trim_end_matches("/s").replace('_', "").parse()?,
+                "--via" => {
+                    a.via = match val()?.as_str() {
+                        "core" => Via::Core,
+                        "log" => Via::Log,
+                        "tracing" => Via::Tracing,
+                        v => return Err(format!("--via {v}: expected core, log or tracing").into()),
+                    }
+                }
+                "--receiver" => {
+                    a.receiver = match val()?.as_str() {
+                        "full" => Receiver::Full,
+                        "counting" => Receiver::Counting,
+                        "env" => Receiver::Env,
+                        v => return Err(format!("--receiver {v}: expected full, counting or env").into()),
+                    }
+                }
+                "--service-down" => a.service_down = true,
+                "--down-mode" => {
+                    a.down_mode = match val()?.as_str() {
+                        "refused" => DownMode::Refused,
+                        "503" => DownMode::Status503,
+                        v => return Err(format!("--down-mode {v}: expected refused or 503").into()),
+                    }
+                }
+                "--queue-bytes" => a.queue_bytes = Some(val()?.replace('_', "").parse()?),
+                "--block" => a.block_ms = Some(a.block_ms.unwrap_or(1000)),
+                "--block-ms" => a.block_ms = Some(val()?.parse()?),
+                "--shutdown-ms" => a.shutdown_ms = val()?.parse()?,
+                "-h" | "--help" => {
+                    println!("{}", usage());
+                    std::process::exit(0);
+                }
+                other => return Err(format!("unknown argument {other}\n{}", usage()).into()),
+            }
+        }
+        if a.threads == 0 {
+            return Err("--threads must be at least 1".into());
+        }
+        Ok(a)
+    }
+}
+
+/// A field of `/proc/self/status` in bytes (`VmHWM`, `VmRSS`), 0 if unknown.
+fn proc_status_bytes(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The configuration: `LTS_*` variables, with the receiver's endpoint and
+/// credentials and the command line's options on top.
+fn config(args: &Args, mock: Option<&MockLts>) -> Result<(Config, usize, String), BoxError> {
+    let mut vars: HashMap<String, String> = std::env::vars().filter(|(k, _)| k.starts_with("LTS_")).collect();
+    let target = if args.service_down && args.down_mode == DownMode::Refused {
+        // A port nothing listens on: bind one, then let it go.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        Some((format!("http://127.0.0.1:{port}"), lts_mock::default_token()))
+    } else {
+        mock.map(|m| (m.endpoint(), m.token()))
+    };
+    if let Some((endpoint, token)) = target {
+        for k in [
+            "LTS_REGION",
+            "LTS_IAM_USER",
+            "LTS_IAM_PASSWORD",
+            "LTS_IAM_DOMAIN",
+            "LTS_IAM_ENDPOINT",
+            "LTS_ACCESS_KEY",
+            "LTS_SECRET_KEY",
+            "LTS_CA_FILE",
+            "LTS_SPOOL_DIR",
+        ] {
+            vars.remove(k);
+        }
+        vars.insert("LTS_ENDPOINT".into(), endpoint);
+        vars.insert("LTS_TOKEN".into(), token);
+        vars.insert("LTS_PROJECT_ID".into(), lts_mock::PROJECT_ID.into());
+        vars.insert("LTS_LOG_GROUP_ID".into(), lts_mock::LOG_GROUP_ID.into());
+        vars.insert("LTS_LOG_STREAM_ID".into(), lts_mock::LOG_STREAM_ID.into());
+    }
+    if let Some(b) = args.queue_bytes {
+        vars.insert("LTS_QUEUE_BYTES".into(), b.to_string());
+    }
+    if let Some(ms) = args.block_ms {
+        vars.insert("LTS_OVERFLOW".into(), format!("block:{ms}"));
+    }
+    if args.service_down {
+        vars.insert("LTS_SHUTDOWN_TIMEOUT_MS".into(), args.shutdown_ms.to_string());
+    }
+    let queue_bytes = vars
+        .get("LTS_QUEUE_BYTES")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_QUEUE_BYTES);
+    let overflow = vars.get("LTS_OVERFLOW").cloned().unwrap_or_else(|| "drop".into());
+    let config = Config::from_lookup(|name| vars.get(name).cloned())?;
+    Ok((config, queue_bytes, overflow))
+}
+
+/// Emits `n` events on this thread through `emit`, at `rate` events/s
+/// (0: as fast as it can).
+fn emit_paced(n: u64, rate: f64, emit: &(dyn Fn(u64) + Sync)) {
+    let start = Instant::now();
+    for i in 0..n {
+        if rate > 0.0 && i % 64 == 0 {
+            let due = start + Duration::from_secs_f64(i as f64 / rate);
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+        }
+        emit(i);
+    }
+}
+
+/// What running the flood produced.
+struct Run {
+    emit: Duration,
+    total: Duration,
+    outcome: String,
+    stats: Stats,
+}
+
+/// Emits from `threads` threads (each holding `per_thread()` while it
+/// emits), then flushes (or, with the service down, shuts down).
+fn flood<G>(
+    args: &Args,
+    shipper: &Shipper,
+    guard: lts_core::Guard,
+    per_thread: &(dyn Fn() -> G + Sync),
+    emit: &(dyn Fn(u64) + Sync),
+) -> Run {
+    let threads = args.threads;
+    let barrier = Barrier::new(threads + 1);
+    let per = args.events / threads as u64;
+    let extra = args.events % threads as u64;
+    let rate = args.rate / threads as f64;
+    let (t0, emit_done) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let n = per + u64::from((t as u64) < extra);
+                let barrier = &barrier;
+                std::thread::Builder::new()
+                    .name(format!("loadgen-{t}"))
+                    .spawn_scoped(s, move || {
+                        let _g = per_thread();
+                        barrier.wait();
+                        emit_paced(n, rate, emit);
+                    })
+                    .expect("spawn an emitting thread")
+            })
+            .collect();
+        barrier.wait();
+        let t0 = Instant::now();
+        for h in handles {
+            h.join().expect("emitting thread");
+        }
+        (t0, Instant::now())
+    });
+    let outcome = if args.service_down {
+        match guard.shutdown() {
+            Ok(()) => "shutdown ok".to_string(),
+            Err(e) => format!("shutdown: {e}"),
+        }
+    } else {
+        let r = shipper.flush(Duration::from_secs(600));
+        drop(guard);
+        match r {
+            Ok(()) => "flush ok".to_string(),
+            Err(e) => format!("flush: {e}"),
+        }
+    };
+    let total = t0.elapsed();
+    Run {
+        emit: emit_done - t0,
+        total,
+        outcome,
+        stats: shipper.stats(),
+    }
+}
+
+fn main() -> Result<(), BoxError> {
+    let args = Args::parse()?;
+    let mock = match (args.service_down, args.down_mode, args.receiver) {
+        (true, DownMode::Refused, _) => None,
+        (true, DownMode::Status503, _) => {
+            let m = MockLts::builder().counting_only(true).build()?;
+            m.faults().fail_fraction(1.0, 503, 1);
+            Some(m)
+        }
+        (false, _, Receiver::Counting) => Some(MockLts::builder().counting_only(true).build()?),
+        (false, _, Receiver::Full) => Some(MockLts::start()?),
+        (false, _, Receiver::Env) => None,
+    };
+    let (config, queue_bytes, overflow) = config(&args, mock.as_ref())?;
+    let endpoint = config.endpoint().to_string();
+    let rss_baseline = proc_status_bytes("VmRSS");
+
+    let run = match args.via {
+        Via::Core => {
+            let (shipper, guard) = Shipper::start(config)?;
+            let emit = |i: u64| {
+                let record = Record::new(
+                    shipper.now_ns(),
+                    Level::Info,
+                    "loadgen",
+                    format!("request handled in {} ms", i % 1000),
+                )
+                .with_field("user_id", 42u64)
+                .with_field("path", "/api/v1/items");
+                let _ = shipper.send(record);
+            };
+            flood(&args, &shipper.clone(), guard, &|| (), &emit)
+        }
+        Via::Log => {
+            let (logger, guard) = LtsLogger::builder(config).filter("info").build()?;
+            log::set_max_level(logger.max_level());
+            let emit = |i: u64| {
+                log::info!(logger: &logger, user_id = 42u64, path = "/api/v1/items"; "request handled in {} ms", i % 1000);
+            };
+            flood(&args, &logger.shipper().clone(), guard, &|| (), &emit)
+        }
+        Via::Tracing => {
+            let (layer, guard) = lts_tracing::layer(config)?;
+            let shipper = layer.shipper().clone();
+            let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+            let emit = |i: u64| {
+                tracing::info!(
+                    user_id = 42u64,
+                    path = "/api/v1/items",
+                    "request handled in {} ms",
+                    i % 1000
+                );
+            };
+            flood(
+                &args,
+                &shipper,
+                guard,
+                &|| tracing::dispatcher::set_default(&dispatch),
+                &emit,
+            )
+        }
+    };
+
+    let st = run.stats;
+    let peak_rss = proc_status_bytes("VmHWM");
+    let dropped = st.dropped_queue_full + st.dropped_rejected + st.dropped_retries_exhausted + st.dropped_shutdown;
+    let secs = run.total.as_secs_f64();
+    let per_event = |bytes: u64| {
+        if st.requests > 0 && st.enqueued > 0 {
+            // Bytes sent per event sent (requests include retries, so with
+            // the service down this is per attempt).
+            json!((bytes as f64 / (st.delivered.max(1)) as f64 * 100.0).round() / 100.0)
+        } else {
+            json!(null)
+        }
+    };
+    let limit = queue_bytes as f64 * 1.1;
+    let out = json!({
+        "events": args.events,
+        "threads": args.threads,
+        "via": format!("{:?}", args.via).to_lowercase(),
+        "receiver": if args.service_down {
+            match args.down_mode {
+                DownMode::Refused => "down:refused".to_string(),
+                DownMode::Status503 => "down:503".to_string(),
+            }
+        } else {
+            format!("{:?}", args.receiver).to_lowercase()
+        },
+        "endpoint": endpoint,
+        "rate": args.rate,
+        "overflow": overflow,
+        "seconds": (secs * 1e4).round() / 1e4,
+        "emit_seconds": (run.emit.as_secs_f64() * 1e4).round() / 1e4,
+        "caller_ns_per_event": (run.emit.as_nanos() as f64 * args.threads as f64 / args.events.max(1) as f64 * 10.0).round() / 10.0,
+        "delivered_per_s": (st.delivered as f64 / secs).round(),
+        "delivered": st.delivered,
+        "dropped": dropped,
+        "dropped_queue_full": st.dropped_queue_full,
+        "dropped_rejected": st.dropped_rejected,
+        "dropped_retries_exhausted": st.dropped_retries_exhausted,
+        "dropped_shutdown": st.dropped_shutdown,
+        "enqueued": st.enqueued,
+        "outcome": run.outcome,
+        "requests": st.requests,
+        "retries": st.retries,
+        "bytes_raw": st.bytes_raw,
+        "bytes_sent": st.bytes_sent,
+        "bytes_per_event_wire": if args.service_down { json!(null) } else { per_event(st.bytes_sent) },
+        "bytes_per_event_raw": if args.service_down { json!(null) } else { per_event(st.bytes_raw) },
+        "mock_events": mock.as_ref().map(|m| m.event_count()),
+        "peak_rss_bytes": peak_rss,
+        "rss_before_start_bytes": rss_baseline,
+        "queue_bytes": queue_bytes,
+        "rss_within_budget": (peak_rss as f64) <= limit,
+        "rss_growth_within_budget": (peak_rss.saturating_sub(rss_baseline) as f64) <= limit,
+    });
+    println!("{out}");
+    if let Some(m) = mock {
+        m.shutdown();
+    }
+    Ok(())
+}
