@@ -7,32 +7,98 @@ use std::io::Write as _;
 
 use crate::config::{Api, Compression};
 
-/// Appends `s` to `out` as a JSON string literal (quotes included).
-pub(crate) fn write_json_str(out: &mut String, s: &str) {
-    out.push('"');
+/// Which bytes JSON escapes: `"`, `\\`, and the control characters
+/// (and DEL, escaped as `\u007f` to keep lines printable).
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[0x7f] = true;
+    t
+};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends `s` JSON-escaped (no quotes); `twice` escapes the result once
+/// more, for a JSON text that is itself the content of a JSON string.
+fn escape_into(out: &mut String, s: &str, twice: bool) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x00..=0x1f | 0x7f => "",
-            _ => continue,
-        };
-        // Every byte matched above is ASCII, so `i` is a char boundary.
+        if !NEEDS_ESCAPE[b as usize] {
+            continue;
+        }
+        // Every byte escaped is ASCII, so `i` is a char boundary.
         out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
+        let fixed = match (b, twice) {
+            (b'"', false) => "\\\"",
+            (b'"', true) => "\\\\\\\"",
+            (b'\\', false) => "\\\\",
+            (b'\\', true) => "\\\\\\\\",
+            (b'\n', false) => "\\n",
+            (b'\n', true) => "\\\\n",
+            (b'\r', false) => "\\r",
+            (b'\r', true) => "\\\\r",
+            (b'\t', false) => "\\t",
+            (b'\t', true) => "\\\\t",
+            _ => "",
+        };
+        if fixed.is_empty() {
+            out.push_str(if twice { "\\\\u00" } else { "\\u00" });
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         } else {
-            out.push_str(esc);
+            out.push_str(fixed);
         }
         start = i + 1;
     }
     out.push_str(&s[start..]);
+}
+
+/// Appends `s` to `out` as a JSON string literal (quotes included).
+pub(crate) fn write_json_str(out: &mut String, s: &str) {
     out.push('"');
+    escape_into(out, s, false);
+    out.push('"');
+}
+
+/// Where a JSON text is written: as is, or already escaped as the content
+/// of a JSON string, so that the worker writes a JSON log line straight
+/// into the request body's `"log":"..."` in one pass.
+pub(crate) struct JsonOut<'a> {
+    pub(crate) buf: &'a mut String,
+    embedded: bool,
+}
+
+impl<'a> JsonOut<'a> {
+    pub(crate) fn plain(buf: &'a mut String) -> Self {
+        JsonOut { buf, embedded: false }
+    }
+
+    pub(crate) fn embedded(buf: &'a mut String) -> Self {
+        JsonOut { buf, embedded: true }
+    }
+
+    /// Text with no character JSON escapes (structure, numbers, keys).
+    pub(crate) fn raw(&mut self, s: &str) {
+        self.buf.push_str(s);
+    }
+
+    pub(crate) fn quote(&mut self) {
+        self.buf.push_str(if self.embedded { "\\\"" } else { "\"" });
+    }
+
+    /// A string value or key, quoted and escaped.
+    pub(crate) fn string(&mut self, s: &str) {
+        self.quote();
+        escape_into(self.buf, s, self.embedded);
+        self.quote();
+    }
 }
 
 /// The `labels` object, encoded once when the worker starts.
@@ -166,6 +232,30 @@ mod tests {
         let back: String = serde_json::from_str(&ours).unwrap();
         assert_eq!(back, s);
         assert_eq!(esc("a\"b\\c\nd\u{1}"), r#""a\"b\\c\nd\u0001""#);
+    }
+
+    #[test]
+    fn embedded_output_is_the_plain_output_escaped_once_more() {
+        let samples = [
+            "",
+            "plain",
+            "q\"uote",
+            "back\\slash",
+            "nl\ncr\rtab\t",
+            "\u{1}\u{7f}é€😀",
+            "\\\"\n",
+        ];
+        for s in samples {
+            let mut plain = String::new();
+            JsonOut::plain(&mut plain).string(s);
+            let mut embedded = String::new();
+            JsonOut::embedded(&mut embedded).string(s);
+            assert_eq!(embedded, {
+                let mut e = String::new();
+                escape_into(&mut e, &plain, false);
+                e
+            });
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::encode::write_json_str;
+use crate::encode::JsonOut;
 use crate::record::{Field, Record, Value};
 
 /// A formatter of records into log lines, for [`Format::Custom`].
@@ -59,7 +59,7 @@ impl Format {
     /// Writes the log line for `record` into `out` (appending).
     pub fn format(&self, record: &Record, out: &mut String) {
         match self {
-            Format::Json => json_line(record, out),
+            Format::Json => json_line(record, &mut JsonOut::plain(out)),
             Format::Text => text_line(record, out),
             Format::Custom(f) => f.format(record, out),
         }
@@ -67,89 +67,177 @@ impl Format {
 }
 
 /// Writes `time_ns` as RFC 3339 UTC with nine fractional digits.
+///
+/// The date and time of day are formatted once per second (per thread)
+/// and reused; only the nanoseconds are written per call.
 pub fn write_rfc3339_nanos(out: &mut String, time_ns: u64) {
-    let t = UNIX_EPOCH + Duration::from_nanos(time_ns);
-    let _ = write!(out, "{}", humantime::format_rfc3339_nanos(t));
+    thread_local! {
+        static LAST: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+    }
+    let (secs, nanos) = (time_ns / 1_000_000_000, time_ns % 1_000_000_000);
+    let cached = LAST.try_with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != secs {
+            // "YYYY-MM-DDTHH:MM:SSZ" without the "Z".
+            let t = UNIX_EPOCH + Duration::from_secs(secs);
+            let mut prefix = humantime::format_rfc3339_seconds(t).to_string();
+            prefix.pop();
+            *last = (secs, prefix);
+        }
+        out.push_str(&last.1);
+    });
+    if cached.is_err() {
+        let t = UNIX_EPOCH + Duration::from_secs(secs);
+        let prefix = humantime::format_rfc3339_seconds(t).to_string();
+        out.push_str(&prefix[..prefix.len() - 1]);
+    }
+    let _ = write!(out, ".{nanos:09}Z");
 }
 
-fn json_line(r: &Record, out: &mut String) {
-    out.push_str("{\"time\":\"");
-    write_rfc3339_nanos(out, r.time_ns);
-    out.push_str("\",\"level\":\"");
-    out.push_str(r.level.as_str());
-    out.push_str("\",\"target\":");
-    write_json_str(out, &r.target);
-    out.push_str(",\"message\":");
-    write_json_str(out, &r.message);
-    out.push_str(",\"fields\":");
-    json_fields(out, &r.fields);
+fn json_line(r: &Record, o: &mut JsonOut<'_>) {
+    o.raw("{");
+    o.string("time");
+    o.raw(":");
+    o.quote();
+    write_rfc3339_nanos(o.buf, r.time_ns);
+    o.quote();
+    o.raw(",");
+    o.string("level");
+    o.raw(":");
+    o.string(r.level.as_str());
+    o.raw(",");
+    o.string("target");
+    o.raw(":");
+    o.string(&r.target);
+    o.raw(",");
+    o.string("message");
+    o.raw(":");
+    o.string(&r.message);
+    o.raw(",");
+    o.string("fields");
+    o.raw(":");
+    json_fields(o, &r.fields);
     if !r.spans.is_empty() {
-        out.push_str(",\"spans\":[");
+        o.raw(",");
+        o.string("spans");
+        o.raw(":[");
         for (i, s) in r.spans.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                o.raw(",");
             }
-            out.push_str("{\"name\":");
-            write_json_str(out, &s.name);
-            let _ = write!(out, ",\"id\":{},\"fields\":", s.id);
-            json_fields(out, &s.fields);
-            out.push('}');
+            o.raw("{");
+            o.string("name");
+            o.raw(":");
+            o.string(&s.name);
+            o.raw(",");
+            o.string("id");
+            let _ = write!(o.buf, ":{},", s.id);
+            o.string("fields");
+            o.raw(":");
+            json_fields(o, &s.fields);
+            o.raw("}");
         }
-        out.push(']');
+        o.raw("]");
     }
     if let Some(m) = r.module_path.as_deref().filter(|m| *m != r.target) {
-        out.push_str(",\"module\":");
-        write_json_str(out, m);
+        o.raw(",");
+        o.string("module");
+        o.raw(":");
+        o.string(m);
     }
     if let Some(file) = &r.file {
-        out.push_str(",\"file\":");
-        write_json_str(out, file);
+        o.raw(",");
+        o.string("file");
+        o.raw(":");
+        o.string(file);
     }
     if let Some(line) = r.line {
-        let _ = write!(out, ",\"line\":{line}");
+        o.raw(",");
+        o.string("line");
+        let _ = write!(o.buf, ":{line}");
     }
     if let Some(thread) = &r.thread {
-        out.push_str(",\"thread\":");
-        write_json_str(out, thread);
+        o.raw(",");
+        o.string("thread");
+        o.raw(":");
+        o.string(thread);
     }
-    out.push('}');
+    o.raw("}");
+}
+
+/// Writes the JSON line of `record` already escaped as the content of a
+/// JSON string (what `write_json_str` of the line would give, without the
+/// quotes), in one pass.
+pub(crate) fn json_line_embedded(record: &Record, out: &mut String) {
+    json_line(record, &mut JsonOut::embedded(out));
+}
+
+/// An upper bound on the length of the JSON line of `r`, escaped once more
+/// or not: every string byte can take at most 7 bytes (`\\u00XX`), and
+/// every key, number and piece of structure is counted generously.
+pub(crate) fn json_line_bound(r: &Record) -> usize {
+    let fields = |fs: &[Field]| -> usize {
+        fs.iter()
+            .map(|f| {
+                64 + 7
+                    * (f.name.len()
+                        + match &f.value {
+                            Value::Str(s) => s.len(),
+                            _ => 0,
+                        })
+            })
+            .sum()
+    };
+    let strings = r.target.len()
+        + r.message.len()
+        + r.module_path.as_ref().map_or(0, |m| m.len())
+        + r.file.as_ref().map_or(0, |f| f.len())
+        + r.thread.as_ref().map_or(0, |t| t.len());
+    512 + 7 * strings
+        + fields(&r.fields)
+        + r.spans
+            .iter()
+            .map(|s| 128 + 7 * s.name.len() + fields(&s.fields))
+            .sum::<usize>()
 }
 
 /// Writes fields as a JSON object. A name that repeats keeps every value:
 /// JSON readers keep the last one, as tracing's JSON formatter does.
-fn json_fields(out: &mut String, fields: &[Field]) {
-    out.push('{');
+fn json_fields(o: &mut JsonOut<'_>, fields: &[Field]) {
+    o.raw("{");
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            o.raw(",");
         }
-        write_json_str(out, &f.name);
-        out.push(':');
-        json_value(out, &f.value);
+        o.string(&f.name);
+        o.raw(":");
+        json_value(o, &f.value);
     }
-    out.push('}');
+    o.raw("}");
 }
 
-fn json_value(out: &mut String, v: &Value) {
+fn json_value(o: &mut JsonOut<'_>, v: &Value) {
     match v {
-        Value::Str(s) => write_json_str(out, s),
+        Value::Str(s) => o.string(s),
         Value::I64(v) => {
-            let _ = write!(out, "{v}");
+            let _ = write!(o.buf, "{v}");
         }
         Value::U64(v) => {
-            let _ = write!(out, "{v}");
+            let _ = write!(o.buf, "{v}");
         }
         // A whole float keeps its ".0", so it still reads as a float.
         Value::F64(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e16 => {
-            let _ = write!(out, "{v:.1}");
+            let _ = write!(o.buf, "{v:.1}");
         }
         Value::F64(v) if v.is_finite() => {
-            let _ = write!(out, "{v}");
+            let _ = write!(o.buf, "{v}");
         }
         Value::F64(v) => {
-            let _ = write!(out, "\"{v}\"");
+            o.quote();
+            let _ = write!(o.buf, "{v}");
+            o.quote();
         }
-        Value::Bool(v) => out.push_str(if *v { "true" } else { "false" }),
+        Value::Bool(v) => o.raw(if *v { "true" } else { "false" }),
     }
 }
 
@@ -265,6 +353,31 @@ mod tests {
     }
 
     #[test]
+    fn the_embedded_json_line_is_the_line_escaped_and_within_its_bound() {
+        let mut odd = Record::new(T, Level::Warn, "t\"x", "line1\nline2\t\"q\"\u{1}\\")
+            .with_field("we\"ird\n", f64::NAN)
+            .with_field("inf", f64::INFINITY)
+            .with_field("s", "a\u{7f}b");
+        odd.thread = Some("th\"read".into());
+        for r in [sample(), odd, Record::new(0, Level::Trace, "", "")] {
+            let mut line = String::new();
+            Format::Json.format(&r, &mut line);
+            let mut escaped = String::new();
+            crate::encode::write_json_str(&mut escaped, &line);
+            let mut embedded = String::from("\"");
+            json_line_embedded(&r, &mut embedded);
+            embedded.push('"');
+            assert_eq!(embedded, escaped);
+            assert!(
+                embedded.len() <= json_line_bound(&r),
+                "{} > {}",
+                embedded.len(),
+                json_line_bound(&r)
+            );
+        }
+    }
+
+    #[test]
     fn text_line_reads_like_tracing_fmt() {
         let mut out = String::new();
         Format::Text.format(&sample(), &mut out);
@@ -280,6 +393,16 @@ mod tests {
         let mut out = String::new();
         Format::Text.format(&r, &mut out);
         assert_eq!(out, "2026-11-24T13:00:00.123456789Z ERROR t: a\\nb\\r\\n k=v\\nw");
+    }
+
+    #[test]
+    fn rfc3339_nanos_matches_humantime_across_second_boundaries() {
+        for t in [0, 999_999_999, 1_000_000_000, T, T + 876_543_211, u64::MAX / 2] {
+            let mut ours = String::new();
+            write_rfc3339_nanos(&mut ours, t);
+            let theirs = humantime::format_rfc3339_nanos(UNIX_EPOCH + Duration::from_nanos(t)).to_string();
+            assert_eq!(ours, theirs);
+        }
     }
 
     #[test]

@@ -208,28 +208,44 @@ impl Record {
     }
 
     /// The memory this record holds, in bytes: what it counts against the
-    /// queue budget while it waits for the worker. Spans are shared and are
-    /// counted at the size of their pointers.
+    /// queue budget while it waits for the worker. Heap blocks are counted
+    /// as the allocator holds them (a header and rounding to 16 bytes, 32 at
+    /// least), and the record's slot in the channel with its bookkeeping.
+    /// Spans are shared and are counted at the size of their pointers.
     pub fn memory_size(&self) -> usize {
         fn owned(s: &Str) -> usize {
             match s {
                 Cow::Borrowed(_) => 0,
-                Cow::Owned(s) => s.capacity(),
+                Cow::Owned(s) => heap_block(s.capacity()),
             }
         }
-        std::mem::size_of::<Record>()
+        CHANNEL_SLOT
             + owned(&self.target)
             + self.module_path.as_ref().map_or(0, owned)
             + self.file.as_ref().map_or(0, owned)
             + self.thread.as_ref().map_or(0, owned)
-            + self.message.capacity()
-            + self.fields.capacity() * std::mem::size_of::<Field>()
+            + heap_block(self.message.capacity())
+            + heap_block(self.fields.capacity() * std::mem::size_of::<Field>())
             + self
                 .fields
                 .iter()
-                .map(|f| owned(&f.name) + f.value.heap_size())
+                .map(|f| owned(&f.name) + heap_block(f.value.heap_size()))
                 .sum::<usize>()
-            + self.spans.capacity() * std::mem::size_of::<Arc<SpanInfo>>()
+            + heap_block(self.spans.capacity() * std::mem::size_of::<Arc<SpanInfo>>())
+    }
+}
+
+/// A record's slot in the channel: the record, its size, the slot's state,
+/// and its share of the channel's block header.
+const CHANNEL_SLOT: usize = std::mem::size_of::<Record>() + 3 * std::mem::size_of::<usize>();
+
+/// What a heap block of `n` bytes costs with a typical allocator (glibc's:
+/// an 8-byte header, 16-byte rounding, 32 bytes at least); 0 for no block.
+fn heap_block(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        ((n + 8 + 15) & !15).max(32)
     }
 }
 
@@ -290,9 +306,10 @@ mod tests {
     #[test]
     fn memory_size_counts_owned_strings_but_not_static_ones() {
         let base = Record::new(1, Level::Info, "t", String::new()).memory_size();
-        assert_eq!(base, std::mem::size_of::<Record>());
+        assert_eq!(base, std::mem::size_of::<Record>() + 24);
         let owned = Record::new(1, Level::Info, String::from("target"), String::with_capacity(100));
-        assert_eq!(owned.memory_size(), base + 6 + 100);
+        // "target": 6 bytes in a 32-byte block; 100 bytes in a 112-byte block.
+        assert_eq!(owned.memory_size(), base + 32 + 112);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::clock::{self, ClockMode};
 use crate::config::{Compression, Config, RetryPolicy};
 use crate::diag::{DiagnosticKind, Reporter};
 use crate::encode::{compress, labels_json, write_json_str};
-use crate::format::Format;
+use crate::format::{json_line_bound, json_line_embedded, Format};
 use crate::record::{Level, Record};
 use crate::shipper::{add, Shared};
 use crate::spool::{Spool, Stored};
@@ -67,6 +67,8 @@ pub(crate) struct Worker {
     /// Losses resolved while no flush was waiting for them: the next flush
     /// reports them.
     lost_unclaimed: u64,
+    /// The clocks as read at the start of the current run of records.
+    now: (Instant, u64),
     shared: Arc<Shared>,
     transport: Transport,
     reporter: Reporter,
@@ -144,6 +146,7 @@ impl Worker {
             control,
             abandoned: false,
             lost_unclaimed: 0,
+            now: (Instant::now(), clock::wall_ns()),
             spool,
             spool_seqs,
             spool_not_before: Instant::now(),
@@ -217,7 +220,10 @@ impl Worker {
             // a sender pays for, once per idle period).
             crossbeam_channel::select! {
                 recv(self.rx) -> msg => match msg {
-                    Ok((record, size)) => self.take_record(record, size),
+                    Ok((record, size)) => {
+                        self.refresh_now();
+                        self.take_record(record, size);
+                    }
                     Err(_) => self.on_disconnect(),
                 },
                 recv(self.control) -> msg => if let Ok(c) = msg {
@@ -258,6 +264,7 @@ impl Worker {
     }
 
     fn drain_records(&mut self) {
+        self.refresh_now();
         loop {
             match self.rx.try_recv() {
                 Ok((record, size)) => self.take_record(record, size),
@@ -265,6 +272,11 @@ impl Worker {
                 Err(TryRecvError::Disconnected) => return self.on_disconnect(),
             }
         }
+    }
+
+    /// Reads the clocks once for a run of records rather than per record.
+    fn refresh_now(&mut self) {
+        self.now = (Instant::now(), clock::wall_ns());
     }
 
     fn take_record(&mut self, record: Record, size: usize) {
@@ -315,7 +327,7 @@ impl Worker {
     }
 
     fn add_record(&mut self, mut record: Record, size: usize) {
-        let now_ns = clock::wall_ns();
+        let now_ns = self.now.1;
         if record.time_ns.abs_diff(now_ns) > self.time_window_ns {
             add(&self.shared.counters.dropped_rejected, 1);
             self.shared.budget.release(size);
@@ -329,10 +341,23 @@ impl Worker {
             return;
         }
         let time_ns = record.time_ns;
-        let cut = self.format_line(&mut record);
+        let cut = if matches!(self.format, Format::Json)
+            && json_line_bound(&record) <= self.max_line_bytes.min(self.builder.max_escaped_line())
+        {
+            // The usual case: the line surely fits, so it is written once,
+            // already escaped for the body.
+            self.escaped.clear();
+            self.escaped.push('"');
+            json_line_embedded(&record, &mut self.escaped);
+            self.escaped.push('"');
+            0
+        } else {
+            let cut = self.format_line(&mut record);
+            self.escaped.clear();
+            write_json_str(&mut self.escaped, &self.line);
+            cut
+        };
         drop(record);
-        self.escaped.clear();
-        write_json_str(&mut self.escaped, &self.line);
         if cut > 0 {
             add(&self.shared.counters.truncated, 1);
             self.reporter.report(DiagnosticKind::Truncated, || {
@@ -342,7 +367,7 @@ impl Worker {
         if !self.builder.fits(self.escaped.len()) {
             self.seal();
         }
-        self.builder.push(time_ns, &self.escaped, size, false, Instant::now());
+        self.builder.push(time_ns, &self.escaped, size, false, self.now.0);
         if self.builder.is_full() {
             self.seal();
         }
@@ -830,6 +855,7 @@ impl Worker {
         }
         if self.spool.is_some() {
             // Keep what is left on disk for the next start.
+            self.refresh_now();
             while let Ok((record, size)) = self.rx.try_recv() {
                 self.take_record(record, size);
             }

@@ -116,6 +116,9 @@ impl Visit for FieldVisitor<'_> {
             // `info!("a {}", b)` arrives here as `fmt::Arguments`, whose
             // `Debug` is its `Display`: formatted once, into the message.
             Dest::Message(message) => {
+                // Sized once: growing from empty would reallocate twice
+                // for a typical message.
+                message.reserve(128);
                 let _ = write!(message, "{value:?}");
             }
             Dest::Skip => {}
