@@ -223,7 +223,7 @@ fn counting_mock() -> Result<MockLts, BoxError> {
     Ok(MockLts::builder().counting_only(true).build()?)
 }
 
-/// The default configuration (gzip, linger, 64 MiB queue budget, strict
+/// The default configuration (gzip, linger, 100 MiB queue budget, strict
 /// clock), pointed at the mock.
 fn mock_config(mock: &MockLts) -> Result<Config, BoxError> {
     Ok(Config::builder()
@@ -479,7 +479,7 @@ fn burst(name: &str, n: u64) -> Result<String, BoxError> {
         let st = shipper.stats();
         let ok = st.dropped_queue_full == 0 && st.delivered == n && flush.is_ok();
         format!(
-            "{name:<12} {n} events in {:>7.1} ms ({:>6.1} ns/event, {:.2} M/s offered), peak queued {:>5.1} MiB of 64 MiB, dropped_queue_full {}, delivered {} of {n}, mock got {}: {}",
+            "{name:<12} {n} events in {:>7.1} ms ({:>6.1} ns/event, {:.2} M/s offered), peak queued {:>5.1} MiB of 100 MiB, dropped_queue_full {}, delivered {} of {n}, mock got {}: {}",
             took.as_secs_f64() * 1e3,
             took.as_nanos() as f64 / n as f64,
             n as f64 / took.as_secs_f64() / 1e6,
@@ -657,14 +657,14 @@ fn main() -> Result<(), BoxError> {
     if opts.burst {
         println!();
         println!(
-            "burst check: {} events from one thread, unpaced, default queue budget (64 MiB), then flush:",
+            "burst check: {} events from one thread, unpaced, default queue budget (100 MiB), then flush:",
             opts.burst_events
         );
         let size = core_record(0, 17).memory_size();
         println!(
-            "  one such record counts {size} B against the budget (size_of::<Record>() = {} B): 64 MiB holds {} records",
+            "  one such record counts {size} B against the budget (size_of::<Record>() = {} B): 100 MiB holds {} records",
             std::mem::size_of::<Record>(),
-            (64usize << 20) / size
+            (100usize << 20) / size
         );
         for name in ["lts-log", "lts-tracing"] {
             if opts.wants(name) || opts.only.is_none() {

@@ -11,7 +11,7 @@
 //!
 //! Defaults: 1,000,000 events from 2 threads, unpaced, through lts-core,
 //! to an embedded counting-only lts-mock, with the default configuration
-//! (gzip, linger, 64 MiB queue budget, drop when full). Other `LTS_*`
+//! (gzip, linger, 100 MiB queue budget, drop when full). Other `LTS_*`
 //! variables (`LTS_GZIP_LEVEL`, `LTS_BATCH_MAX_EVENTS`, ...) apply; with
 //! `--receiver env` the endpoint and credentials come from them too.
 //!

@@ -231,7 +231,7 @@ pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 /// | max events per batch | [`batch_max_events`](ConfigBuilder::batch_max_events) | `LTS_BATCH_MAX_EVENTS` | 4096 (clamped to 40960) |
 /// | max bytes per batch | [`batch_max_bytes`](ConfigBuilder::batch_max_bytes) | `LTS_BATCH_MAX_BYTES` | 524288 (clamped to 5 MiB) |
 /// | linger | [`linger`](ConfigBuilder::linger) | `LTS_LINGER_MS` | 1000 ms |
-/// | queue budget | [`queue_bytes`](ConfigBuilder::queue_bytes) | `LTS_QUEUE_BYTES` | 64 MiB |
+/// | queue budget | [`queue_bytes`](ConfigBuilder::queue_bytes) | `LTS_QUEUE_BYTES` | 100 MiB |
 /// | overflow | [`overflow`](ConfigBuilder::overflow) | `LTS_OVERFLOW` (`drop`, `block`, `block:<ms>`) | drop |
 /// | request timeout | [`request_timeout`](ConfigBuilder::request_timeout) | `LTS_TIMEOUT_MS` | 10000 ms |
 /// | retries | [`retry`](ConfigBuilder::retry) | `LTS_RETRY_TRIES`, `LTS_RETRY_BASE_MS`, `LTS_RETRY_MAX_MS` | 10, 100 ms, 30000 ms |
@@ -416,7 +416,7 @@ impl Default for ConfigBuilder {
             batch_max_events: 4096,
             batch_max_bytes: 512 * 1024,
             linger: Duration::from_secs(1),
-            queue_bytes: 64 * 1024 * 1024,
+            queue_bytes: 100 * 1024 * 1024,
             overflow: Overflow::default(),
             request_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
@@ -581,7 +581,7 @@ impl ConfigBuilder {
     }
 
     /// The memory budget of the pipeline in bytes: records queued plus
-    /// batches awaiting delivery (default 64 MiB).
+    /// batches awaiting delivery (default 100 MiB, as the vendor producers use).
     pub fn queue_bytes(mut self, n: usize) -> Self {
         self.queue_bytes = n;
         self

@@ -118,7 +118,7 @@ impl Visit for FieldVisitor<'_> {
             Dest::Message(message) => {
                 // Sized once: growing from empty would reallocate twice
                 // for a typical message.
-                message.reserve(128);
+                message.reserve(48);
                 let _ = write!(message, "{value:?}");
             }
             Dest::Skip => {}
