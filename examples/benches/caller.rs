@@ -226,13 +226,7 @@ fn counting_mock() -> Result<MockLts, BoxError> {
 /// The default configuration (gzip, linger, 100 MiB queue budget, strict
 /// clock), pointed at the mock.
 fn mock_config(mock: &MockLts) -> Result<Config, BoxError> {
-    Ok(Config::builder()
-        .endpoint(mock.endpoint())
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
-        .token(mock.token())
-        .build()?)
+    Ok(examples::mock_config(mock).build()?)
 }
 
 /// Flushes an lts pipeline and turns its counters into a row.

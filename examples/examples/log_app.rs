@@ -11,30 +11,12 @@
 //!     LTS_LOG=debug cargo run -p examples --example log_app
 #![allow(clippy::print_stdout)]
 
+use examples::{config_or_mock, print_received};
 use log::{debug, error, info, warn};
-use lts_core::Config;
-use lts_mock::MockLts;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let use_real_service = std::env::var_os("LTS_ENDPOINT").is_some() || std::env::var_os("LTS_REGION").is_some();
-    let mock = if use_real_service {
-        None
-    } else {
-        Some(MockLts::start()?)
-    };
-    let guard = match &mock {
-        None => lts_log::try_init_from_env()?,
-        Some(mock) => lts_log::init(
-            Config::builder()
-                .endpoint(mock.endpoint())
-                .project_id(lts_mock::PROJECT_ID)
-                .log_group_id(lts_mock::LOG_GROUP_ID)
-                .log_stream_id(lts_mock::LOG_STREAM_ID)
-                .token(mock.token())
-                .label("example", "log_app")
-                .build()?,
-        )?,
-    };
+    let (config, mock) = config_or_mock("log_app")?;
+    let guard = lts_log::init(config)?;
     // Optional: a panic is logged at error level (target "panic") and flushed.
     lts_log::install_panic_hook();
 
@@ -62,10 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("logged {} records", stats.enqueued);
 
     if let Some(mock) = &mock {
-        println!("lts-mock received {} events:", mock.event_count());
-        for e in mock.events() {
-            println!("  {}  {}", lts_mock::rfc3339_nanos(e.time_ns), e.line);
-        }
+        print_received(mock);
     }
     Ok(())
 }

@@ -11,28 +11,12 @@
 
 use std::time::Duration;
 
-use lts_core::{Config, Level, Record, Shipper};
-use lts_mock::MockLts;
+use examples::{config_or_mock, print_received};
+use lts_core::{Level, Record, Shipper};
 use tracing_subscriber::layer::SubscriberExt;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let use_real_service = std::env::var_os("LTS_ENDPOINT").is_some() || std::env::var_os("LTS_REGION").is_some();
-    let mock = if use_real_service {
-        None
-    } else {
-        Some(MockLts::start()?)
-    };
-    let config = match &mock {
-        None => Config::from_env()?,
-        Some(mock) => Config::builder()
-            .endpoint(mock.endpoint())
-            .project_id(lts_mock::PROJECT_ID)
-            .log_group_id(lts_mock::LOG_GROUP_ID)
-            .log_stream_id(lts_mock::LOG_STREAM_ID)
-            .token(mock.token())
-            .label("example", "quickstart")
-            .build()?,
-    };
+    let (config, mock) = config_or_mock("quickstart")?;
     println!("shipping to {}", config.endpoint());
 
     // Through `log`: the global logger.
@@ -71,15 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{:?}", shipper.stats());
 
     if let Some(mock) = &mock {
-        println!("lts-mock received {} events:", mock.event_count());
-        for e in mock.events() {
-            println!(
-                "  {} ({} ns)  {}",
-                lts_mock::rfc3339_nanos(e.time_ns),
-                e.time_ns,
-                e.line
-            );
-        }
+        print_received(mock);
     }
     drop(guard); // delivers what is left and stops the background thread
     Ok(())

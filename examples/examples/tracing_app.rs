@@ -12,8 +12,7 @@
 //!     RUST_LOG=debug cargo run -p examples --example tracing_app
 #![allow(clippy::print_stdout)]
 
-use lts_core::Config;
-use lts_mock::MockLts;
+use examples::{config_or_mock, print_received};
 use tracing::field::Empty;
 use tracing::{debug, info, info_span, instrument, warn, Instrument};
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
@@ -42,23 +41,7 @@ async fn settle(order_id: u64) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let use_real_service = std::env::var_os("LTS_ENDPOINT").is_some() || std::env::var_os("LTS_REGION").is_some();
-    let mock = if use_real_service {
-        None
-    } else {
-        Some(MockLts::start()?)
-    };
-    let config = match &mock {
-        None => Config::from_env()?,
-        Some(mock) => Config::builder()
-            .endpoint(mock.endpoint())
-            .project_id(lts_mock::PROJECT_ID)
-            .log_group_id(lts_mock::LOG_GROUP_ID)
-            .log_stream_id(lts_mock::LOG_STREAM_ID)
-            .token(mock.token())
-            .label("example", "tracing_app")
-            .build()?,
-    };
+    let (config, mock) = config_or_mock("tracing_app")?;
 
     let (lts, guard) = lts_tracing::LtsLayer::builder(config)
         .static_field("service", "tracing_app")
@@ -100,13 +83,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("shipped {} events", stats.enqueued);
 
     if let Some(mock) = &mock {
-        println!(
-            "lts-mock received {} events (JSON lines, spans root first):",
-            mock.event_count()
-        );
-        for e in mock.events() {
-            println!("  {}  {}", lts_mock::rfc3339_nanos(e.time_ns), e.line);
-        }
+        // JSON lines, each event's spans root first.
+        print_received(mock);
     }
     Ok(())
 }

@@ -3,35 +3,31 @@
 //! fields, empty messages, too many labels, malformed ids and endpoints,
 //! and clocks far from now.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lts_core::{
-    clock, Config, ConfigBuilder, Diagnostic, DiagnosticKind, ErrorKind, FlushError, Format, Level, Record, Shipper,
+    clock, Config, ConfigBuilder, Diagnostic, DiagnosticKind, ErrorKind, FlushError, Format, Level, Record,
+    RetryPolicy, Shipper,
 };
 use lts_mock::MockLts;
+
+mod common;
+use common::{hook, json};
 
 const WAIT: Duration = Duration::from_secs(10);
 const MIB: usize = 1024 * 1024;
 
+/// The shared config, but batches wait for a flush (the linger is 60 s) and
+/// the default retry policy.
 fn config(mock: &MockLts) -> ConfigBuilder {
-    Config::builder()
-        .endpoint(mock.endpoint())
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
-        .token(mock.token())
+    common::config(mock)
         .linger(Duration::from_secs(60))
+        .retry(RetryPolicy::default())
 }
 
 /// A config with every required setting, for the checks that never ship.
 fn offline() -> ConfigBuilder {
-    Config::builder()
-        .endpoint("http://127.0.0.1:8102")
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
-        .token("token")
+    common::ids("http://127.0.0.1:8102").token("token")
 }
 
 /// The environment `offline()` stands for, with one variable replaced.
@@ -51,31 +47,8 @@ fn env_with(name: &'static str, value: String) -> impl Fn(&str) -> Option<String
     }
 }
 
-fn hook() -> (
-    Arc<Mutex<Vec<Diagnostic>>>,
-    impl Fn(&Diagnostic) + Send + Sync + 'static,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    (seen, move |d: &Diagnostic| s.lock().unwrap().push(d.clone()))
-}
-
 fn record(shipper: &Shipper, message: impl Into<String>) -> Record {
     Record::new(shipper.now_ns(), Level::Info, "bad_input", message)
-}
-
-fn json(line: &str) -> serde_json::Value {
-    serde_json::from_str(line).unwrap_or_else(|e| {
-        let end: String = line
-            .chars()
-            .rev()
-            .take(80)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        panic!("not JSON ({e}), {} bytes ending in {end:?}", line.len())
-    })
 }
 
 /// The number in a `…[truncated N bytes]` marker at the end of `s`.

@@ -10,10 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lts_core::{
-    Compression, Config, ConfigBuilder, Credentials, Diagnostic, DiagnosticKind, FlushError, Level, Record,
-    RetryPolicy, Secret, Shipper, TokenProvider,
+    Compression, ConfigBuilder, Credentials, Diagnostic, DiagnosticKind, FlushError, Level, Record, RetryPolicy,
+    Secret, Shipper, TokenProvider,
 };
 use lts_mock::{MockLts, RequestLog};
+
+mod common;
+use common::{base, hook, kinds, message_of, Seen};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -34,32 +37,8 @@ fn mock() -> MockLts {
         .unwrap()
 }
 
-/// Ids, linger and a fast retry policy; no credentials.
-fn base(mock: &MockLts) -> ConfigBuilder {
-    Config::builder()
-        .endpoint(mock.endpoint())
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
-        .linger(Duration::from_millis(5))
-        .retry(RetryPolicy {
-            max_tries: 4,
-            base: Duration::from_millis(1),
-            max: Duration::from_millis(5),
-        })
-}
-
 fn iam_config(mock: &MockLts, password: &str) -> ConfigBuilder {
     base(mock).iam(USER, password, DOMAIN).iam_endpoint(mock.iam_endpoint())
-}
-
-type Seen = Arc<Mutex<Vec<Diagnostic>>>;
-
-/// Collects diagnostics for assertions.
-fn hook() -> (Seen, impl Fn(&Diagnostic) + Send + Sync + 'static) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    (seen, move |d: &Diagnostic| s.lock().unwrap().push(d.clone()))
 }
 
 fn record(shipper: &Shipper, message: impl Into<String>) -> Record {
@@ -78,8 +57,7 @@ fn batch(shipper: &Shipper, prefix: &str, n: usize) -> Result<(), FlushError> {
 fn arrivals(mock: &MockLts) -> BTreeMap<String, usize> {
     let mut m = BTreeMap::new();
     for e in mock.events() {
-        let v: serde_json::Value = serde_json::from_str(&e.line).unwrap();
-        *m.entry(v["message"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+        *m.entry(message_of(&e.line)).or_insert(0) += 1;
     }
     m
 }
@@ -276,13 +254,7 @@ fn a_second_distinct_credentials_failure_is_reported_too() {
         assert_eq!(batch(&shipper, b, 1), Err(FlushError::Lost { lost: 1 }));
     }
     assert_eq!(mock.iam_requests(), 8);
-    let messages: Vec<String> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|d| d.kind == DiagnosticKind::Credentials)
-        .map(|d| d.message.clone())
-        .collect();
+    let messages = kinds(&seen, DiagnosticKind::Credentials);
     assert_eq!(messages.len(), 2, "{messages:?}");
     assert!(messages[0].contains("503"), "{messages:?}");
     assert!(

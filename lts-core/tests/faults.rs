@@ -8,53 +8,23 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lts_core::{
-    Config, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Record, RetryPolicy, Secret, Shipper,
-    TokenProvider,
-};
+use lts_core::{ConfigBuilder, DiagnosticKind, FlushError, Level, Record, RetryPolicy, Secret, Shipper, TokenProvider};
 use lts_mock::{MockLts, RequestLog};
+
+mod common;
+use common::{attempt_runs, drop_reports, hook, kinds, received, retry};
 
 const WAIT: Duration = Duration::from_secs(10);
 const BATCH: usize = 10;
 
-fn retry(max_tries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_tries,
-        base: Duration::from_millis(1),
-        max: Duration::from_millis(10),
-    }
-}
-
+/// The shared config, but batches sealed by count or by a flush (the linger
+/// is 60 s), a 5 s request timeout and 6 tries 1 to 10 ms apart.
 fn config(mock: &MockLts) -> ConfigBuilder {
-    Config::builder()
-        .endpoint(mock.endpoint())
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
-        .token(mock.token())
+    common::config(mock)
         .batch_max_events(BATCH)
         .linger(Duration::from_secs(60))
         .request_timeout(Duration::from_secs(5))
         .retry(retry(6))
-}
-
-/// Collects diagnostics for assertions.
-fn hook() -> (
-    Arc<Mutex<Vec<Diagnostic>>>,
-    impl Fn(&Diagnostic) + Send + Sync + 'static,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    (seen, move |d: &Diagnostic| s.lock().unwrap().push(d.clone()))
-}
-
-fn kinds(seen: &Mutex<Vec<Diagnostic>>, kind: DiagnosticKind) -> Vec<String> {
-    seen.lock()
-        .unwrap()
-        .iter()
-        .filter(|d| d.kind == kind)
-        .map(|d| d.message.clone())
-        .collect()
 }
 
 /// Sends records `m{from}..m{to}` and returns their (time, message).
@@ -69,65 +39,8 @@ fn send_range(shipper: &Shipper, from: usize, to: usize) -> Vec<(u64, String)> {
         .collect()
 }
 
-fn json(line: &str) -> serde_json::Value {
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
-}
-
-/// The events the mock kept, but the pipeline's own drop reports, as (time, message).
-fn received(mock: &MockLts) -> Vec<(u64, String)> {
-    mock.events()
-        .iter()
-        .map(|e| (e.time_ns, json(&e.line)))
-        .filter(|(_, v)| v["target"] != "lts")
-        .map(|(t, v)| (t, v["message"].as_str().unwrap().to_owned()))
-        .collect()
-}
-
-/// The pipeline's in-band drop reports the mock kept.
-fn drop_reports(mock: &MockLts) -> Vec<serde_json::Value> {
-    mock.events()
-        .iter()
-        .map(|e| json(&e.line))
-        .filter(|v| v["target"] == "lts")
-        .collect()
-}
-
 fn statuses(requests: &[RequestLog]) -> Vec<u16> {
     requests.iter().map(|r| r.status).collect()
-}
-
-/// Splits the request log into runs of attempts at one batch (consecutive
-/// requests with the same body hash) and checks that each batch was sent in
-/// one run only, that every attempt but the last of a run failed (or was a
-/// delayed answer the client gave up on), and that attempts of one batch
-/// carried the same number of events. Returns the runs.
-fn attempt_runs(requests: &[RequestLog]) -> Vec<Vec<RequestLog>> {
-    let mut runs: Vec<Vec<RequestLog>> = Vec::new();
-    for r in requests {
-        assert_ne!(r.body_sha256_or_hash, 0, "request {} has no hash", r.index);
-        match runs.last_mut() {
-            Some(run) if run[0].body_sha256_or_hash == r.body_sha256_or_hash => run.push(r.clone()),
-            _ => runs.push(vec![r.clone()]),
-        }
-    }
-    let mut hashes: Vec<u64> = runs.iter().map(|r| r[0].body_sha256_or_hash).collect();
-    hashes.sort_unstable();
-    hashes.dedup();
-    assert_eq!(hashes.len(), runs.len(), "a batch was sent again after another batch");
-    for run in &runs {
-        for (i, r) in run.iter().enumerate() {
-            assert_eq!(
-                r.events, run[0].events,
-                "an attempt of batch {:?} changed",
-                run[0].index
-            );
-            let gave_up = r.status != 200 || r.fault.as_deref().is_some_and(|f| f.starts_with("delay"));
-            if i + 1 < run.len() {
-                assert!(gave_up, "request {} succeeded yet was sent again", r.index);
-            }
-        }
-    }
-    runs
 }
 
 #[test]
@@ -411,11 +324,7 @@ fn a_401_mid_run_asks_the_token_provider_again_and_delivers_the_batch_once() {
         asked: asked.clone(),
     };
     let (shipper, guard) = Shipper::start(
-        Config::builder()
-            .endpoint(mock.endpoint())
-            .project_id(lts_mock::PROJECT_ID)
-            .log_group_id(lts_mock::LOG_GROUP_ID)
-            .log_stream_id(lts_mock::LOG_STREAM_ID)
+        common::ids(mock.endpoint())
             .token_provider(provider)
             .batch_max_events(BATCH)
             .linger(Duration::from_secs(60))

@@ -9,45 +9,21 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lts_core::{
-    clock, Config, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Overflow, Record, RetryPolicy,
-    Shipper, Stats,
+    clock, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Overflow, Record, RetryPolicy, Shipper, Stats,
 };
-use lts_mock::{MockLts, RequestLog};
+use lts_mock::MockLts;
+
+mod common;
+use common::{attempt_runs, drop_reports, hook, json, kinds, received, retry};
 
 const WAIT: Duration = Duration::from_secs(10);
 const DAY_NS: u64 = 24 * 3600 * 1_000_000_000;
 
-fn retry(max_tries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_tries,
-        base: Duration::from_millis(1),
-        max: Duration::from_millis(10),
-    }
-}
-
+/// The shared config, with a 5 s request timeout and 6 tries 1 to 10 ms apart.
 fn config(mock: &MockLts) -> ConfigBuilder {
-    Config::builder()
-        .endpoint(mock.endpoint())
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
-        .token(mock.token())
-        .linger(Duration::from_millis(5))
+    common::config(mock)
         .request_timeout(Duration::from_secs(5))
         .retry(retry(6))
-}
-
-fn hook() -> (
-    Arc<Mutex<Vec<Diagnostic>>>,
-    impl Fn(&Diagnostic) + Send + Sync + 'static,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    (seen, move |d: &Diagnostic| s.lock().unwrap().push(d.clone()))
-}
-
-fn json(line: &str) -> serde_json::Value {
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
 }
 
 /// A record `message` padded to about 100 bytes, so budgets fill quickly.
@@ -60,58 +36,6 @@ fn send(shipper: &Shipper, message: String) -> Option<(u64, String)> {
     let r = padded(shipper, message);
     let sent = (r.time_ns, r.message.clone());
     shipper.send(r).ok().map(|()| sent)
-}
-
-/// The events the mock kept, but the pipeline's own drop reports, as (time, message).
-fn received(mock: &MockLts) -> Vec<(u64, String)> {
-    mock.events()
-        .iter()
-        .map(|e| (e.time_ns, json(&e.line)))
-        .filter(|(_, v)| v["target"] != "lts")
-        .map(|(t, v)| (t, v["message"].as_str().unwrap().to_owned()))
-        .collect()
-}
-
-fn drop_reports(mock: &MockLts) -> Vec<serde_json::Value> {
-    mock.events()
-        .iter()
-        .map(|e| json(&e.line))
-        .filter(|v| v["target"] == "lts")
-        .collect()
-}
-
-/// Splits the request log into runs of attempts at one batch (consecutive
-/// requests with the same body hash) and checks that no batch was sent in
-/// two runs, that every attempt but a run's last failed (or was a slow
-/// answer the client gave up on), and that attempts carried the same number
-/// of events.
-fn attempt_runs(requests: &[RequestLog]) -> Vec<Vec<RequestLog>> {
-    let mut runs: Vec<Vec<RequestLog>> = Vec::new();
-    for r in requests {
-        assert_ne!(r.body_sha256_or_hash, 0, "request {} has no hash", r.index);
-        match runs.last_mut() {
-            Some(run) if run[0].body_sha256_or_hash == r.body_sha256_or_hash => run.push(r.clone()),
-            _ => runs.push(vec![r.clone()]),
-        }
-    }
-    let mut hashes: Vec<u64> = runs.iter().map(|r| r[0].body_sha256_or_hash).collect();
-    hashes.sort_unstable();
-    hashes.dedup();
-    assert_eq!(hashes.len(), runs.len(), "a batch was sent again after another batch");
-    for run in &runs {
-        for (i, r) in run.iter().enumerate() {
-            assert_eq!(
-                r.events, run[0].events,
-                "an attempt of the batch of request {} changed",
-                run[0].index
-            );
-            let gave_up = r.status != 200 || r.fault.as_deref().is_some_and(|f| f.starts_with("delay"));
-            if i + 1 < run.len() {
-                assert!(gave_up, "request {} succeeded yet was sent again", r.index);
-            }
-        }
-    }
-    runs
 }
 
 /// The accounting identities of lossy mode, checked after a flush that
@@ -524,13 +448,7 @@ fn block_mode_memory_stays_within_the_budget_while_the_service_is_down() {
 //    and what it could not deliver is counted and reported.
 
 fn assert_shutdown_reported(seen: &Mutex<Vec<Diagnostic>>, undelivered: u64) {
-    let lines: Vec<String> = seen
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|d| d.kind == DiagnosticKind::Shutdown)
-        .map(|d| d.message.clone())
-        .collect();
+    let lines = kinds(seen, DiagnosticKind::Shutdown);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(
         lines[0].contains(&format!("{undelivered} records undelivered")),

@@ -1,58 +1,18 @@
 //! The pipeline against lts-mock: delivery, order, time, batching caps,
 //! compression, truncation, and what each kind of failure does.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lts_core::{
-    clock, Api, Compression, Config, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Overflow, Record,
-    RetryPolicy, Shipper, Stats,
-};
+use lts_core::{clock, Api, Compression, DiagnosticKind, FlushError, Level, Overflow, Record, Shipper, Stats};
 use lts_mock::MockLts;
+
+mod common;
+use common::{config, drop_reports, hook, message_of};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-fn config(mock: &MockLts) -> ConfigBuilder {
-    Config::builder()
-        .endpoint(mock.endpoint())
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
-        .token(mock.token())
-        .linger(Duration::from_millis(5))
-        .retry(RetryPolicy {
-            max_tries: 4,
-            base: Duration::from_millis(1),
-            max: Duration::from_millis(5),
-        })
-}
-
 fn record(shipper: &Shipper, message: impl Into<String>) -> Record {
     Record::new(shipper.now_ns(), Level::Info, "pipeline", message)
-}
-
-fn message_of(line: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-    v["message"].as_str().unwrap().to_owned()
-}
-
-/// The pipeline's in-band drop reports among the events, as JSON.
-fn drop_reports(mock: &MockLts) -> Vec<serde_json::Value> {
-    mock.events()
-        .iter()
-        .map(|e| serde_json::from_str::<serde_json::Value>(&e.line).unwrap())
-        .filter(|v| v["target"] == "lts")
-        .collect()
-}
-
-/// Collects diagnostics for assertions.
-fn hook() -> (
-    Arc<Mutex<Vec<Diagnostic>>>,
-    impl Fn(&Diagnostic) + Send + Sync + 'static,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    (seen, move |d: &Diagnostic| s.lock().unwrap().push(d.clone()))
 }
 
 #[test]

@@ -3,24 +3,19 @@
 //! start.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lts_core::{
-    Config, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Overflow, Record, RetryPolicy, Shipper,
-};
+use lts_core::{ConfigBuilder, DiagnosticKind, FlushError, Level, Overflow, Record, RetryPolicy, Shipper};
 use lts_mock::MockLts;
+
+mod common;
+use common::{hook, received};
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// The shared config, spooling to `dir` after 2 tries 1 to 2 ms apart.
 fn config(mock: &MockLts, dir: &Path) -> ConfigBuilder {
-    Config::builder()
-        .endpoint(mock.endpoint())
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
-        .token(mock.token())
-        .linger(Duration::from_millis(5))
+    common::config(mock)
         .retry(RetryPolicy {
             max_tries: 2,
             base: Duration::from_millis(1),
@@ -38,26 +33,6 @@ fn send_numbered(shipper: &Shipper, range: std::ops::Range<u32>) -> Vec<u64> {
             t
         })
         .collect()
-}
-
-/// The user records the mock accepted, as (time, message), in arrival order.
-fn received(mock: &MockLts) -> Vec<(u64, String)> {
-    mock.events()
-        .into_iter()
-        .filter_map(|e| {
-            let v: serde_json::Value = serde_json::from_str(&e.line).unwrap();
-            (v["target"] == "spool").then(|| (e.time_ns, v["message"].as_str().unwrap().to_owned()))
-        })
-        .collect()
-}
-
-fn hook() -> (
-    Arc<Mutex<Vec<Diagnostic>>>,
-    impl Fn(&Diagnostic) + Send + Sync + 'static,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = seen.clone();
-    (seen, move |d: &Diagnostic| s.lock().unwrap().push(d.clone()))
 }
 
 #[test]

@@ -13,12 +13,11 @@ use std::time::{Duration, Instant};
 use lts_core::{Config, Level, Overflow, Record, RetryPolicy, Shipper};
 use lts_mock::MockLts;
 
+mod common;
+use common::message_of;
+
 fn config(endpoint: &str, token: &str, dir: &str) -> Config {
-    Config::builder()
-        .endpoint(endpoint)
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
+    common::ids(endpoint)
         .token(token)
         .linger(Duration::from_millis(2))
         .batch_max_events(50)
@@ -109,16 +108,7 @@ fn every_batch_that_reached_the_spool_is_delivered_once_after_kill_9() {
     assert!(shipper.stats().spool_corrupt <= 1);
     shipper.flush(Duration::from_secs(30)).unwrap();
 
-    let messages: Vec<String> = mock
-        .events()
-        .iter()
-        .map(|e| {
-            serde_json::from_str::<serde_json::Value>(&e.line).unwrap()["message"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let messages: Vec<String> = mock.events().iter().map(|e| message_of(&e.line)).collect();
     let distinct: HashSet<&String> = messages.iter().collect();
     assert_eq!(distinct.len(), messages.len(), "a batch was delivered twice");
     assert_eq!(messages.len() as u64, restored);

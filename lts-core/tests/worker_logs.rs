@@ -5,8 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use lts_core::{is_shipper_thread, Config, Level, Record, Shipper};
+use lts_core::{is_shipper_thread, Level, Record, RetryPolicy, Shipper};
 use lts_mock::MockLts;
+
+mod common;
+use common::json;
 
 /// The smallest forwarding logger: what lts-log does, minus filtering, so
 /// that the worker-thread check is the only thing standing in the way.
@@ -49,15 +52,7 @@ impl log::Log for Forward {
 #[test]
 fn a_record_emitted_by_ureq_on_the_worker_thread_never_re_enters() {
     let mock = MockLts::start().unwrap();
-    let config = Config::builder()
-        .endpoint(mock.endpoint())
-        .project_id(lts_mock::PROJECT_ID)
-        .log_group_id(lts_mock::LOG_GROUP_ID)
-        .log_stream_id(lts_mock::LOG_STREAM_ID)
-        .token(mock.token())
-        .linger(Duration::from_millis(5))
-        .build()
-        .unwrap();
+    let config = common::config(&mock).retry(RetryPolicy::default()).build().unwrap();
     let (shipper, _guard) = Shipper::start(config).unwrap();
     SHIPPER.set(shipper.clone()).unwrap();
     log::set_logger(&Forward).unwrap();
@@ -71,12 +66,7 @@ fn a_record_emitted_by_ureq_on_the_worker_thread_never_re_enters() {
     let targets: Vec<String> = mock
         .events()
         .iter()
-        .map(|e| {
-            serde_json::from_str::<serde_json::Value>(&e.line).unwrap()["target"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
+        .map(|e| json(&e.line)["target"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(targets, vec!["app"; 5]);
     assert!(
