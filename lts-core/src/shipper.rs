@@ -25,8 +25,8 @@ use crate::worker::{Control, Msg, Worker};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Records accepted by [`Shipper::send`] (those the worker has taken in,
-    /// plus those still in the channel when the snapshot was taken).
+    /// Records accepted by [`Shipper::send`]: a record is counted before
+    /// `send` returns `Ok`.
     pub enqueued: u64,
     /// Records the service acknowledged.
     pub delivered: u64,
@@ -331,11 +331,14 @@ impl Shipper {
             add(&shared.counters.dropped_queue_full, 1);
             return Err(SendError::QueueFull);
         }
-        // `enqueued` is counted by the worker as it takes records in (plus
-        // what is still in the channel, see `stats`): one shared atomic
-        // less on the caller's path.
+        // Counted before the send, so a `stats` read at any moment after
+        // `send` returns includes this record, however quickly the worker
+        // takes it (counting on the worker left a window where neither the
+        // counter nor the channel showed it).
+        add(&shared.counters.enqueued, 1);
         if self.inner.tx.send((record, size)).is_err() {
             // The worker is gone (it only stops after a shutdown).
+            shared.counters.enqueued.fetch_sub(1, Ordering::Relaxed);
             shared.budget.release(size);
             add(&shared.counters.dropped_queue_full, 1);
             return Err(SendError::ShutDown);
@@ -433,10 +436,7 @@ impl Shipper {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        let in_channel = self.inner.tx.len() as u64;
-        let mut stats = self.inner.shared.counters.snapshot();
-        stats.enqueued += in_channel;
-        stats
+        self.inner.shared.counters.snapshot()
     }
 
     /// Bytes of the queue budget in use now (records queued plus batches

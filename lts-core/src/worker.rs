@@ -222,7 +222,7 @@ impl Worker {
                 recv(self.rx) -> msg => match msg {
                     Ok((record, size)) => {
                         self.refresh_now();
-                        self.take_record(record, size);
+                        self.add_record(record, size);
                     }
                     Err(_) => self.on_disconnect(),
                 },
@@ -267,7 +267,7 @@ impl Worker {
         self.refresh_now();
         loop {
             match self.rx.try_recv() {
-                Ok((record, size)) => self.take_record(record, size),
+                Ok((record, size)) => self.add_record(record, size),
                 Err(TryRecvError::Empty) => return,
                 Err(TryRecvError::Disconnected) => return self.on_disconnect(),
             }
@@ -277,11 +277,6 @@ impl Worker {
     /// Reads the clocks once for a run of records rather than per record.
     fn refresh_now(&mut self) {
         self.now = (Instant::now(), clock::wall_ns());
-    }
-
-    fn take_record(&mut self, record: Record, size: usize) {
-        add(&self.shared.counters.enqueued, 1);
-        self.add_record(record, size);
     }
 
     fn is_abandoned(&mut self) -> bool {
@@ -857,7 +852,7 @@ impl Worker {
             // Keep what is left on disk for the next start.
             self.refresh_now();
             while let Ok((record, size)) = self.rx.try_recv() {
-                self.take_record(record, size);
+                self.add_record(record, size);
             }
             self.seal();
             let kept = self.spill_pending();
@@ -872,7 +867,6 @@ impl Worker {
         // shutdown, is counted as undelivered.
         let mut never_batched = 0;
         while let Ok((_, size)) = self.rx.try_recv() {
-            add(&self.shared.counters.enqueued, 1);
             self.shared.budget.release(size);
             never_batched += 1;
         }

@@ -457,3 +457,21 @@ fn flush_with_nothing_sent_returns_at_once() {
     shipper.flush(WAIT).unwrap();
     assert!(mock.requests().is_empty());
 }
+
+#[test]
+fn stats_count_a_record_the_moment_send_returns() {
+    // The worker drains the channel while this loop sends; whenever it takes
+    // a record, `stats` must still show it as enqueued (CI once read 0 here).
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).build().unwrap()).unwrap();
+    for i in 1..=20_000u64 {
+        shipper.send(record(&shipper, "counted")).unwrap();
+        let stats = shipper.stats();
+        assert_eq!(stats.enqueued, i, "send {i} returned but stats missed it");
+        assert!(stats.delivered <= i);
+    }
+    shipper.flush(WAIT).unwrap();
+    let stats = shipper.stats();
+    assert_eq!((stats.enqueued, stats.delivered, stats.pending()), (20_000, 20_000, 0));
+    assert_eq!(mock.event_count(), 20_000);
+}
