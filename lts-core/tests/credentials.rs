@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lts_core::{
     Compression, ConfigBuilder, Credentials, Diagnostic, DiagnosticKind, FlushError, Level, Record, RetryPolicy,
@@ -51,6 +51,10 @@ fn batch(shipper: &Shipper, prefix: &str, n: usize) -> Result<(), FlushError> {
         shipper.send(record(shipper, format!("{prefix}-{i}"))).unwrap();
     }
     shipper.flush(WAIT)
+}
+
+fn sleep_until(when: Instant) {
+    std::thread::sleep(when.saturating_duration_since(Instant::now()));
 }
 
 /// How many times each message arrived.
@@ -120,17 +124,23 @@ fn an_iam_token_is_fetched_once_and_reused_across_batches() {
 #[test]
 fn an_iam_token_is_renewed_before_it_ends() {
     let mock = mock();
-    mock.set_token_lifetime(Duration::from_secs(1));
+    let life = Duration::from_secs(3);
+    mock.set_token_lifetime(life);
     let (shipper, _guard) = Shipper::start(iam_config(&mock, PASSWORD).build().unwrap()).unwrap();
+    // The token is fetched for the first batch: it is born after this instant.
+    let born = Instant::now();
     batch(&shipper, "first", 2).unwrap();
     assert_eq!(mock.iam_requests(), 1);
-    // Sleeping only lets the token age. At 40% of its life it is kept...
-    std::thread::sleep(Duration::from_millis(400));
+    // Sleeping only lets the token age, to points measured from its birth
+    // (not from the end of the last batch, so a slow machine does not drift
+    // them). At 40% of its life it is kept...
+    sleep_until(born + life * 40 / 100);
     batch(&shipper, "early", 2).unwrap();
     assert_eq!(mock.iam_requests(), 1, "renewed too early");
-    // ... past 85% (renewal is due at 80%, less up to 5% of jitter) the next
-    // batch fetches a new one first, while the old one still works.
-    std::thread::sleep(Duration::from_millis(460));
+    // ... at 90% (renewal is due at 80%, less up to 5% of jitter; the token
+    // ends at 100%) the next batch fetches a new one first, while the old
+    // one still works.
+    sleep_until(born + life * 90 / 100);
     batch(&shipper, "late", 2).unwrap();
     assert_eq!(mock.iam_requests(), 2);
     let requests = mock.requests();
