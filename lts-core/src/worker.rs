@@ -446,6 +446,20 @@ impl Worker {
         } else {
             self.append_drop_report()
         };
+        self.seal_open(reported_drops);
+        if reported_drops == [0; 3] && self.drops_unreported() {
+            // The report did not fit the batch just sealed (it was full, or
+            // had no events): it goes in a batch of its own rather than wait
+            // for a next batch that may never come.
+            let reported_drops = self.append_drop_report();
+            if reported_drops != [0; 3] {
+                self.seal_open(reported_drops);
+            }
+        }
+    }
+
+    /// Seals the open batch, carrying the drop report `reported_drops`.
+    fn seal_open(&mut self, reported_drops: [u64; 3]) {
         let sealed = self.builder.take(&self.labels_json);
         let raw_len = sealed.raw.len();
         let (wire, content_encoding) = if sealed.events == 0 {
@@ -494,7 +508,7 @@ impl Worker {
                 let b = self.take_front();
                 let lost = b.lost_before + b.counted();
                 add(&self.shared.counters.dropped_rejected, b.counted());
-                self.resolve(b, lost);
+                self.resolve(b, lost, false);
                 continue;
             }
             let mut timeout = self.request_timeout;
@@ -537,7 +551,7 @@ impl Worker {
                 let b = self.take_front();
                 add(&self.shared.counters.delivered, b.counted());
                 let lost = b.lost_before;
-                self.resolve(b, lost);
+                self.resolve(b, lost, true);
             }
             Outcome::Rejected { status, answer } => {
                 let b = self.take_front();
@@ -547,7 +561,7 @@ impl Worker {
                     format!("the service refused a batch of {n} records with HTTP {status}: {answer}; dropped")
                 });
                 let lost = b.lost_before + b.counted();
-                self.resolve(b, lost);
+                self.resolve(b, lost, false);
             }
             Outcome::Unauthorized { answer } => {
                 let renewable = self.transport.on_unauthorized();
@@ -625,7 +639,7 @@ impl Worker {
                 format!("gave up on a batch of {n} records after {tries} tries; last error: {reason}")
             });
             let lost = b.lost_before + b.counted();
-            self.resolve(b, lost);
+            self.resolve(b, lost, false);
             return;
         }
         add(&self.shared.counters.retries, 1);
@@ -648,10 +662,11 @@ impl Worker {
         }
     }
 
-    /// A batch is done with: give its bytes back and tell the waiters.
-    fn resolve(&mut self, batch: Batch, lost: u64) {
+    /// A batch is done with: give its bytes back and tell the waiters. An
+    /// undelivered batch's drop report is owed again.
+    fn resolve(&mut self, batch: Batch, lost: u64, delivered: bool) {
         self.shared.budget.release(batch.reserved);
-        if lost > batch.lost_before || (batch.counted() == 0 && batch.internal > 0 && lost > 0) {
+        if !delivered {
             self.unreport(batch.reported_drops);
         }
         let mut claimed = false;
@@ -736,7 +751,7 @@ impl Worker {
             self.reporter.report(DiagnosticKind::OutsideTimeWindow, || {
                 format!("dropped a spooled batch of {n} records: older than the service's time window")
             });
-            self.resolve(b, n);
+            self.resolve(b, n, false);
             return self.load_spool_head();
         }
     }
@@ -878,7 +893,7 @@ impl Worker {
         while let Some(b) = self.pending.pop_front() {
             undelivered += b.counted();
             let lost = b.lost_before + b.counted();
-            self.resolve(b, lost);
+            self.resolve(b, lost, false);
         }
         add(&self.shared.counters.dropped_shutdown, undelivered);
         if undelivered > 0 {
@@ -900,15 +915,9 @@ impl Worker {
     /// saying so to the batch being sealed, so the loss shows in LTS itself
     /// and not only in a counter. It is the pipeline's own record and is not
     /// counted in `Stats`. Returns the drops it reports (zero if none, or if
-    /// the batch is full: the next batch carries the report then).
+    /// the batch is full or the budget has no room: see [`Worker::seal`]).
     fn append_drop_report(&mut self) -> [u64; 3] {
-        let c = &self.shared.counters;
-        let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
-        let now = [
-            get(&c.dropped_queue_full),
-            get(&c.dropped_rejected),
-            get(&c.dropped_retries_exhausted),
-        ];
+        let now = self.drop_counts();
         let new = [0, 1, 2].map(|i| now[i] - self.drops_reported[i]);
         let total: u64 = new.iter().sum();
         if total == 0 {
@@ -946,6 +955,21 @@ impl Worker {
         new
     }
 
+    /// Whether some drops are not yet carried by any batch's report.
+    fn drops_unreported(&self) -> bool {
+        self.drop_counts() != self.drops_reported
+    }
+
+    fn drop_counts(&self) -> [u64; 3] {
+        let c = &self.shared.counters;
+        let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+        [
+            get(&c.dropped_queue_full),
+            get(&c.dropped_rejected),
+            get(&c.dropped_retries_exhausted),
+        ]
+    }
+
     /// A batch carrying a drop report was lost: report those drops again.
     fn unreport(&mut self, reported: [u64; 3]) {
         for (r, n) in self.drops_reported.iter_mut().zip(reported) {
@@ -955,13 +979,8 @@ impl Worker {
 
     /// Notes when drops start, for the in-band report's "since".
     fn watch_drops(&mut self) {
-        if self.drops_since.is_none() {
-            let c = &self.shared.counters;
-            let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
-            let total = get(&c.dropped_queue_full) + get(&c.dropped_rejected) + get(&c.dropped_retries_exhausted);
-            if total > self.drops_reported.iter().sum::<u64>() {
-                self.drops_since = Some(clock::wall_ns());
-            }
+        if self.drops_since.is_none() && self.drops_unreported() {
+            self.drops_since = Some(clock::wall_ns());
         }
     }
 

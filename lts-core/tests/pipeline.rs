@@ -475,3 +475,69 @@ fn stats_count_a_record_the_moment_send_returns() {
     assert_eq!((stats.enqueued, stats.delivered, stats.pending()), (20_000, 20_000, 0));
     assert_eq!(mock.event_count(), 20_000);
 }
+
+#[test]
+fn a_drop_report_that_finds_its_batch_full_is_sent_in_a_batch_of_its_own() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(
+        config(&mock)
+            .batch_max_events(5)
+            .linger(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    // One record the worker drops (outside the service's window), then
+    // exactly one full batch: no room left in it for the report.
+    let day = 24 * 3600 * 1_000_000_000u64;
+    shipper
+        .send(Record::new(
+            clock::wall_ns() - 3 * day,
+            Level::Info,
+            "pipeline",
+            "too old",
+        ))
+        .unwrap();
+    for i in 0..5 {
+        shipper.send(record(&shipper, format!("event {i}"))).unwrap();
+    }
+    assert_eq!(shipper.flush(WAIT), Err(FlushError::Lost { lost: 1 }));
+
+    // The flush does not end with the loss unreported in LTS.
+    let sizes: Vec<usize> = mock.requests().iter().map(|r| r.events).collect();
+    assert_eq!(sizes, [5, 1]);
+    let messages: Vec<String> = mock.events().iter().map(|e| message_of(&e.line)).collect();
+    assert_eq!(messages[..5], ["event 0", "event 1", "event 2", "event 3", "event 4"]);
+    let reports = drop_reports(&mock);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["fields"]["dropped_rejected"], 1);
+    assert_eq!(reports[0]["fields"]["dropped"], 1);
+    let stats = shipper.stats();
+    assert_eq!((stats.delivered, stats.dropped_rejected, stats.requests), (5, 1, 2));
+}
+
+#[test]
+fn a_lost_report_only_batch_is_reported_again() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).batch_max_events(5).build().unwrap()).unwrap();
+    let day = 24 * 3600 * 1_000_000_000u64;
+    shipper
+        .send(Record::new(
+            clock::wall_ns() + 3 * day,
+            Level::Info,
+            "pipeline",
+            "too new",
+        ))
+        .unwrap();
+    // The report-only batch the flush sends is refused: its drops are owed
+    // again, and the next batch carries them.
+    mock.faults().fail_next(1, 400);
+    assert_eq!(shipper.flush(WAIT), Err(FlushError::Lost { lost: 1 }));
+    assert_eq!(mock.event_count(), 0);
+    shipper.send(record(&shipper, "next")).unwrap();
+    shipper.flush(WAIT).unwrap();
+    let reports = drop_reports(&mock);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["fields"]["dropped_rejected"], 1);
+    assert_eq!(mock.event_count(), 2);
+}
