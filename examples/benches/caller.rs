@@ -328,7 +328,8 @@ fn core_record(time_ns: u64, ms: u64) -> Record {
     r.file = Some(Cow::Borrowed(file!()));
     r.line = Some(line!());
     r.thread = lts_core::current_thread_name();
-    r.fields = vec![Field::new("user_id", 42u64), Field::new("path", "/api/v1/items")];
+    r.fields.push(Field::new("user_id", 42u64));
+    r.fields.push(Field::new("path", "/api/v1/items"));
     r
 }
 

@@ -21,7 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::encode::JsonOut;
-use crate::record::{Field, Record, Value};
+use crate::record::Record;
+use crate::value::{Field, Value};
 
 /// A formatter of records into log lines, for [`Format::Custom`].
 ///
@@ -320,7 +321,7 @@ mod tests {
         r.spans = vec![Arc::new(SpanInfo {
             id: 1,
             name: "request".into(),
-            fields: vec![Field::new("method", "GET")],
+            fields: vec![Field::new("method", "GET")].into(),
         })];
         r
     }

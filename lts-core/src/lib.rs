@@ -61,6 +61,7 @@ mod record;
 mod shipper;
 mod spool;
 mod transport;
+mod value;
 mod worker;
 
 pub use auth::TokenProvider;
@@ -72,6 +73,7 @@ pub use config::{
 pub use diag::{Diagnostic, DiagnosticKind};
 pub use error::{Error, ErrorKind, FlushError};
 pub use format::{write_rfc3339_nanos, Format, FormatRecord};
-pub use record::{current_thread_name, Field, Level, Record, SpanInfo, Str, Value};
+pub use record::{current_thread_name, Level, Record, SpanInfo};
 pub use shipper::{Guard, SendError, Shipper, Stats};
+pub use value::{Field, Fields, Str, Text, Value};
 pub use worker::is_shipper_thread;

@@ -8,9 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::Mutex;
 
-/// A string that is usually `'static` (targets, file names and field names
-/// from macro call sites) and owned only when it has to be.
-pub type Str = Cow<'static, str>;
+use crate::value::{Field, Fields, Str, Value};
 
 /// The severity of a record, ordered from [`Level::Trace`] (lowest) to
 /// [`Level::Error`] (highest).
@@ -47,97 +45,6 @@ impl fmt::Display for Level {
     }
 }
 
-/// A typed field value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// A string (also used for `Debug`-formatted values and for integers that
-    /// fit neither `i64` nor `u64`).
-    Str(String),
-    /// A signed integer.
-    I64(i64),
-    /// An unsigned integer.
-    U64(u64),
-    /// A float. Non-finite values are written as strings in JSON
-    /// (`"NaN"`, `"inf"`, `"-inf"`), since JSON has no literal for them.
-    F64(f64),
-    /// A boolean.
-    Bool(bool),
-}
-
-impl Value {
-    /// An `i128` as `I64` when it fits, as `U64` when it is positive and fits,
-    /// else as its decimal string.
-    pub fn from_i128(v: i128) -> Value {
-        if let Ok(v) = i64::try_from(v) {
-            Value::I64(v)
-        } else if let Ok(v) = u64::try_from(v) {
-            Value::U64(v)
-        } else {
-            Value::Str(v.to_string())
-        }
-    }
-
-    /// A `u128` as `U64` when it fits, else as its decimal string.
-    pub fn from_u128(v: u128) -> Value {
-        match u64::try_from(v) {
-            Ok(v) => Value::U64(v),
-            Err(_) => Value::Str(v.to_string()),
-        }
-    }
-
-    fn heap_size(&self) -> usize {
-        match self {
-            Value::Str(s) => s.capacity(),
-            _ => 0,
-        }
-    }
-}
-
-impl fmt::Display for Value {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Str(s) => f.write_str(s),
-            Value::I64(v) => fmt::Display::fmt(v, f),
-            Value::U64(v) => fmt::Display::fmt(v, f),
-            Value::F64(v) => fmt::Display::fmt(v, f),
-            Value::Bool(v) => fmt::Display::fmt(v, f),
-        }
-    }
-}
-
-macro_rules! value_from {
-    ($($t:ty => $variant:ident as $as:ty),* $(,)?) => {
-        $(impl From<$t> for Value {
-            fn from(v: $t) -> Value { Value::$variant(<$as>::from(v)) }
-        })*
-    };
-}
-value_from!(
-    i8 => I64 as i64, i16 => I64 as i64, i32 => I64 as i64, i64 => I64 as i64,
-    u8 => U64 as u64, u16 => U64 as u64, u32 => U64 as u64, u64 => U64 as u64,
-    f32 => F64 as f64, f64 => F64 as f64, bool => Bool as bool,
-    String => Str as String, &str => Str as String,
-);
-
-/// One structured field: a name and a typed value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Field {
-    /// The field's name.
-    pub name: Str,
-    /// The field's value.
-    pub value: Value,
-}
-
-impl Field {
-    /// A field from a name and anything that converts to a [`Value`].
-    pub fn new(name: impl Into<Str>, value: impl Into<Value>) -> Field {
-        Field {
-            name: name.into(),
-            value: value.into(),
-        }
-    }
-}
-
 /// One span of the context an event happened in (the tracing layer fills
 /// these; the `log` backend leaves them empty).
 ///
@@ -150,7 +57,7 @@ pub struct SpanInfo {
     /// The span's name.
     pub name: Str,
     /// The span's fields, in the order they were recorded.
-    pub fields: Vec<Field>,
+    pub fields: Fields,
 }
 
 /// The owned form of one event.
@@ -177,8 +84,9 @@ pub struct Record {
     pub thread: Option<Str>,
     /// The formatted message.
     pub message: String,
-    /// Structured fields, in the order they were recorded.
-    pub fields: Vec<Field>,
+    /// Structured fields, in the order they were recorded (the first
+    /// [`Fields::INLINE`] without a heap allocation).
+    pub fields: Fields,
     /// The spans the event happened in, root first.
     pub spans: Vec<Arc<SpanInfo>>,
 }
@@ -196,7 +104,7 @@ impl Record {
             line: None,
             thread: None,
             message: message.into(),
-            fields: Vec::new(),
+            fields: Fields::new(),
             spans: Vec::new(),
         }
     }
@@ -225,7 +133,7 @@ impl Record {
             + self.file.as_ref().map_or(0, owned)
             + self.thread.as_ref().map_or(0, owned)
             + heap_block(self.message.capacity())
-            + heap_block(self.fields.capacity() * std::mem::size_of::<Field>())
+            + heap_block(self.fields.heap_capacity())
             + self
                 .fields
                 .iter()
@@ -293,15 +201,6 @@ pub fn current_thread_name() -> Option<Str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wide_integers_keep_their_type_where_they_fit() {
-        assert_eq!(Value::from_i128(-5), Value::I64(-5));
-        assert_eq!(Value::from_i128(u64::MAX as i128), Value::U64(u64::MAX));
-        assert_eq!(Value::from_i128(i128::MIN), Value::Str(i128::MIN.to_string()));
-        assert_eq!(Value::from_u128(7), Value::U64(7));
-        assert_eq!(Value::from_u128(u128::MAX), Value::Str(u128::MAX.to_string()));
-    }
 
     #[test]
     fn memory_size_counts_owned_strings_but_not_static_ones() {

@@ -2,10 +2,10 @@
 //! caller's thread.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use log::kv::{self, VisitSource};
-use lts_core::{Field, Level, Record, Str, Value};
+use lts_core::{Field, Fields, Level, Record, Str, Text, Value};
 
 use crate::panic::PANIC_TARGET;
 
@@ -63,18 +63,18 @@ fn message(args: &fmt::Arguments<'_>) -> String {
 }
 
 /// The record's key-values as typed fields, in the order they were given.
-fn fields(source: &dyn kv::Source) -> Vec<Field> {
+fn fields(source: &dyn kv::Source) -> Fields {
     let n = source.count();
     if n == 0 {
-        return Vec::new();
+        return Fields::new();
     }
-    let mut collect = Collect(Vec::with_capacity(n));
+    let mut collect = Collect(Fields::with_capacity(n));
     // The visitor never fails, and a source that stops early keeps what it gave.
     let _ = source.visit(&mut collect);
     collect.0
 }
 
-struct Collect(Vec<Field>);
+struct Collect(Fields);
 
 impl<'kvs> VisitSource<'kvs> for Collect {
     fn visit_pair(&mut self, key: kv::Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
@@ -92,7 +92,8 @@ impl<'kvs> VisitSource<'kvs> for Collect {
 
 /// The typed value: booleans and numbers keep their type (integers as `i64`
 /// when they fit, else `u64`, else their decimal string), strings are
-/// copied, anything else is its `Display` text.
+/// copied, anything else is its `Display` text (formatted straight into the
+/// value: short ones need no allocation).
 pub(crate) fn typed(value: &kv::Value<'_>) -> Value {
     if let Some(b) = value.to_bool() {
         Value::Bool(b)
@@ -107,9 +108,11 @@ pub(crate) fn typed(value: &kv::Value<'_>) -> Value {
     } else if let Some(f) = value.to_f64() {
         Value::F64(f)
     } else if let Some(s) = value.to_borrowed_str() {
-        Value::Str(s.to_owned())
+        Value::Str(Text::from(s))
     } else {
-        Value::Str(value.to_string())
+        let mut text = Text::new();
+        let _ = write!(text, "{value}");
+        Value::Str(text)
     }
 }
 
@@ -123,9 +126,9 @@ mod tests {
         assert_eq!(v(kv::Value::from(42i32)), Value::I64(42));
         assert_eq!(v(kv::Value::from(-7i64)), Value::I64(-7));
         assert_eq!(v(kv::Value::from(u64::MAX)), Value::U64(u64::MAX));
-        assert_eq!(v(kv::Value::from(i128::MIN)), Value::Str(i128::MIN.to_string()));
+        assert_eq!(v(kv::Value::from(i128::MIN)), Value::Str(i128::MIN.to_string().into()));
         assert_eq!(v(kv::Value::from(-5i128)), Value::I64(-5));
-        assert_eq!(v(kv::Value::from(u128::MAX)), Value::Str(u128::MAX.to_string()));
+        assert_eq!(v(kv::Value::from(u128::MAX)), Value::Str(u128::MAX.to_string().into()));
         assert_eq!(v(kv::Value::from(1.5f64)), Value::F64(1.5));
         assert_eq!(v(kv::Value::from(true)), Value::Bool(true));
         assert_eq!(v(kv::Value::from("text")), Value::Str("text".into()));

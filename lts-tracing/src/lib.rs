@@ -98,7 +98,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use lts_core::{current_thread_name, is_shipper_thread, Field, Level, Record, SpanInfo, Str, Value};
+use lts_core::{current_thread_name, is_shipper_thread, Field, Fields, Level, Record, SpanInfo, Str, Value};
 use tracing_core::span::{Attributes, Id, Record as SpanRecord};
 use tracing_core::{Event, Subscriber};
 use tracing_log::NormalizeEvent;
@@ -306,7 +306,7 @@ fn level_of(level: &tracing_core::Level) -> Level {
 impl LtsLayer {
     /// Adds the flattened span fields (innermost span first, so its value
     /// wins) that the event does not have itself.
-    fn flatten_from(&self, span: &SpanInfo, fields: &mut Vec<Field>) {
+    fn flatten_from(&self, span: &SpanInfo, fields: &mut Fields) {
         for f in &span.fields {
             if self.flatten.contains(&f.name) && !fields.iter().any(|e| e.name == f.name) {
                 fields.push(f.clone());
@@ -328,7 +328,7 @@ where
             return; // another LtsLayer captured it already
         }
         // Format the values before taking the extensions' lock.
-        let mut fields = Vec::with_capacity(attrs.metadata().fields().len());
+        let mut fields = Fields::with_capacity(attrs.metadata().fields().len());
         attrs.record(&mut FieldVisitor {
             message: None,
             fields: &mut fields,
@@ -350,7 +350,7 @@ where
             return;
         }
         let Some(span) = ctx.span(id) else { return };
-        let mut updates = Vec::new();
+        let mut updates = Fields::new();
         values.record(&mut FieldVisitor {
             message: None,
             fields: &mut updates,
@@ -411,7 +411,7 @@ where
         record.thread = current_thread_name();
 
         let extra = self.static_fields.len() + self.flatten.len();
-        let mut fields = Vec::with_capacity(meta.fields().len() + extra);
+        let mut fields = Fields::with_capacity(meta.fields().len() + extra);
         event.record(&mut FieldVisitor {
             message: Some(&mut record.message),
             fields: &mut fields,
@@ -430,7 +430,7 @@ where
                         None => Arc::new(SpanInfo {
                             id: span.id().into_u64(),
                             name: Cow::Borrowed(span.name()),
-                            fields: Vec::new(),
+                            fields: Fields::new(),
                         }),
                     };
                     if !self.flatten.is_empty() {

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
-use lts_core::{Field, Value};
+use lts_core::{Field, Fields, Text, Value};
 use tracing_core::field::{Field as TracingField, Visit};
 
 /// The name tracing gives the formatted message of `info!("...")`.
@@ -15,7 +15,7 @@ const MESSAGE: &str = "message";
 /// the `log.*` fields tracing-log adds to bridged records are dropped.
 pub(crate) struct FieldVisitor<'a> {
     pub(crate) message: Option<&'a mut String>,
-    pub(crate) fields: &'a mut Vec<Field>,
+    pub(crate) fields: &'a mut Fields,
     pub(crate) skip_log_fields: bool,
 }
 
@@ -88,7 +88,7 @@ impl Visit for FieldVisitor<'_> {
 
     fn record_str(&mut self, field: &TracingField, value: &str) {
         match self.dest(field) {
-            Dest::Field => self.push(field, Value::Str(value.to_owned())),
+            Dest::Field => self.push(field, Value::Str(Text::from(value))),
             Dest::Message(message) => message.push_str(value),
             Dest::Skip => {}
         }
@@ -97,7 +97,7 @@ impl Visit for FieldVisitor<'_> {
     fn record_error(&mut self, field: &TracingField, value: &(dyn std::error::Error + 'static)) {
         match self.dest(field) {
             Dest::Field => {
-                let mut text = String::new();
+                let mut text = Text::new();
                 write_error_chain(&mut text, value);
                 self.push(field, Value::Str(text));
             }
@@ -109,7 +109,7 @@ impl Visit for FieldVisitor<'_> {
     fn record_debug(&mut self, field: &TracingField, value: &dyn fmt::Debug) {
         match self.dest(field) {
             Dest::Field => {
-                let mut text = String::new();
+                let mut text = Text::new();
                 let _ = write!(text, "{value:?}");
                 self.push(field, Value::Str(text));
             }
@@ -127,7 +127,7 @@ impl Visit for FieldVisitor<'_> {
 }
 
 /// Writes an error and its `source()` chain: `outer: middle: inner`.
-fn write_error_chain(out: &mut String, error: &(dyn std::error::Error + 'static)) {
+fn write_error_chain(out: &mut impl fmt::Write, error: &(dyn std::error::Error + 'static)) {
     let _ = write!(out, "{error}");
     let mut source = error.source();
     while let Some(e) = source {
@@ -139,7 +139,7 @@ fn write_error_chain(out: &mut String, error: &(dyn std::error::Error + 'static)
 /// Applies fields recorded later (`Span::record`) to a span's fields: a
 /// field already there gets the new value, a new one is appended. Applying
 /// the same values twice changes nothing.
-pub(crate) fn merge_fields(fields: &mut Vec<Field>, updates: Vec<Field>) {
+pub(crate) fn merge_fields(fields: &mut Fields, updates: Fields) {
     for update in updates {
         match fields.iter_mut().find(|f| f.name == update.name) {
             Some(existing) => existing.value = update.value,
@@ -182,13 +182,13 @@ mod tests {
 
     #[test]
     fn merging_replaces_by_name_and_appends_new_names() {
-        let mut fields = vec![Field::new("a", 1i64), Field::new("b", "x")];
-        let updates = vec![Field::new("b", "y"), Field::new("c", true)];
+        let mut fields = Fields::from(vec![Field::new("a", 1i64), Field::new("b", "x")]);
+        let updates = Fields::from(vec![Field::new("b", "y"), Field::new("c", true)]);
         merge_fields(&mut fields, updates.clone());
         merge_fields(&mut fields, updates);
         assert_eq!(
             fields,
-            vec![Field::new("a", 1i64), Field::new("b", "y"), Field::new("c", true)]
+            [Field::new("a", 1i64), Field::new("b", "y"), Field::new("c", true)]
         );
     }
 }
