@@ -33,6 +33,10 @@ pub enum Compression {
     /// gzip (`Content-Encoding: gzip`). The default.
     #[default]
     Gzip,
+    /// snappy, block format (`Content-Encoding: snappy`): several times
+    /// faster to compress than gzip, with bodies a few times bigger. For a
+    /// shipper whose worker thread is short of CPU.
+    Snappy,
     /// Uncompressed JSON.
     None,
 }
@@ -225,7 +229,7 @@ pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 /// | token provider | [`token_provider`](ConfigBuilder::token_provider) | — | — |
 /// | labels | [`label`](ConfigBuilder::label) | `LTS_LABELS` (`k=v,k2=v2`) | none |
 /// | API | [`api`](ConfigBuilder::api) | `LTS_API` (`high-accuracy`, `standard`) | high-accuracy |
-/// | compression | [`compression`](ConfigBuilder::compression) | `LTS_COMPRESSION` (`gzip`, `none`) | gzip |
+/// | compression | [`compression`](ConfigBuilder::compression) | `LTS_COMPRESSION` (`gzip`, `snappy`, `none`) | gzip |
 /// | gzip level | [`gzip_level`](ConfigBuilder::gzip_level) | `LTS_GZIP_LEVEL` (0-9) | 1 |
 /// | format | [`format`](ConfigBuilder::format) | `LTS_FORMAT` (`json`, `text`) | json |
 /// | max events per batch | [`batch_max_events`](ConfigBuilder::batch_max_events) | `LTS_BATCH_MAX_EVENTS` | 4096 (clamped to 40960) |

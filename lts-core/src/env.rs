@@ -103,7 +103,11 @@ pub(crate) fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ConfigBuil
         b = b.compression(choice(
             "LTS_COMPRESSION",
             &v,
-            &[("gzip", Compression::Gzip), ("none", Compression::None)],
+            &[
+                ("gzip", Compression::Gzip),
+                ("snappy", Compression::Snappy),
+                ("none", Compression::None),
+            ],
         )?);
     }
     if let Some(v) = get("LTS_GZIP_LEVEL") {
@@ -263,10 +267,22 @@ mod tests {
     }
 
     #[test]
+    fn each_compression_is_named_by_its_content_encoding() {
+        for (name, want) in [
+            ("gzip", crate::Compression::Gzip),
+            ("snappy", crate::Compression::Snappy),
+            ("none", crate::Compression::None),
+        ] {
+            assert_eq!(env(&[("LTS_COMPRESSION", name)]).unwrap().compression, want);
+        }
+    }
+
+    #[test]
     fn a_malformed_variable_is_named_with_what_was_expected() {
         let cases = [
             ("LTS_QUEUE_BYTES", "lots", "LTS_QUEUE_BYTES: expected a whole number, got \"lots\""),
             ("LTS_API", "fast", "LTS_API: expected one of high-accuracy, standard, got \"fast\""),
+            ("LTS_COMPRESSION", "zstd", "LTS_COMPRESSION: expected one of gzip, snappy, none, got \"zstd\""),
             ("LTS_OVERFLOW", "block:x", "LTS_OVERFLOW: expected drop, block or block:<ms>, got \"block:x\""),
             ("LTS_LABELS", "a=1,b", "LTS_LABELS: expected key=value pairs separated by commas, got \"b\""),
             ("LTS_INSECURE_SKIP_VERIFY", "maybe", "LTS_INSECURE_SKIP_VERIFY: expected true or false, got \"maybe\""),

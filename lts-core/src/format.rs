@@ -20,7 +20,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::encode::JsonOut;
+use crate::encode::{key, push_decimal, push_signed, JsonOut};
 use crate::record::Record;
 use crate::value::{Field, Value};
 
@@ -92,75 +92,57 @@ pub fn write_rfc3339_nanos(out: &mut String, time_ns: u64) {
         let prefix = humantime::format_rfc3339_seconds(t).to_string();
         out.push_str(&prefix[..prefix.len() - 1]);
     }
-    let _ = write!(out, ".{nanos:09}Z");
+    out.push('.');
+    push_decimal(out, nanos, 9);
+    out.push('Z');
 }
 
 fn json_line(r: &Record, o: &mut JsonOut<'_>) {
     o.raw("{");
-    o.string("time");
-    o.raw(":");
+    o.key(&key!("time"));
     o.quote();
     write_rfc3339_nanos(o.buf, r.time_ns);
     o.quote();
-    o.raw(",");
-    o.string("level");
-    o.raw(":");
+    o.key(&key!(, "level"));
     o.string(r.level.as_str());
-    o.raw(",");
-    o.string("target");
-    o.raw(":");
+    o.key(&key!(, "target"));
     o.string(&r.target);
-    o.raw(",");
-    o.string("message");
-    o.raw(":");
+    o.key(&key!(, "message"));
     o.string(&r.message);
-    o.raw(",");
-    o.string("fields");
-    o.raw(":");
+    o.key(&key!(, "fields"));
     json_fields(o, &r.fields);
     if !r.spans.is_empty() {
-        o.raw(",");
-        o.string("spans");
-        o.raw(":[");
+        o.key(&key!(, "spans"));
+        o.raw("[");
         for (i, s) in r.spans.iter().enumerate() {
             if i > 0 {
                 o.raw(",");
             }
             o.raw("{");
-            o.string("name");
-            o.raw(":");
+            o.key(&key!("name"));
             o.string(&s.name);
-            o.raw(",");
-            o.string("id");
-            let _ = write!(o.buf, ":{},", s.id);
-            o.string("fields");
-            o.raw(":");
+            o.key(&key!(, "id"));
+            push_decimal(o.buf, s.id, 1);
+            o.key(&key!(, "fields"));
             json_fields(o, &s.fields);
             o.raw("}");
         }
         o.raw("]");
     }
     if let Some(m) = r.module_path.as_deref().filter(|m| *m != r.target) {
-        o.raw(",");
-        o.string("module");
-        o.raw(":");
+        o.key(&key!(, "module"));
         o.string(m);
     }
     if let Some(file) = &r.file {
-        o.raw(",");
-        o.string("file");
-        o.raw(":");
+        o.key(&key!(, "file"));
         o.string(file);
     }
     if let Some(line) = r.line {
-        o.raw(",");
-        o.string("line");
-        let _ = write!(o.buf, ":{line}");
+        o.key(&key!(, "line"));
+        push_decimal(o.buf, u64::from(line), 1);
     }
     if let Some(thread) = &r.thread {
-        o.raw(",");
-        o.string("thread");
-        o.raw(":");
+        o.key(&key!(, "thread"));
         o.string(thread);
     }
     o.raw("}");
@@ -220,12 +202,8 @@ fn json_fields(o: &mut JsonOut<'_>, fields: &[Field]) {
 fn json_value(o: &mut JsonOut<'_>, v: &Value) {
     match v {
         Value::Str(s) => o.string(s),
-        Value::I64(v) => {
-            let _ = write!(o.buf, "{v}");
-        }
-        Value::U64(v) => {
-            let _ = write!(o.buf, "{v}");
-        }
+        Value::I64(v) => push_signed(o.buf, *v),
+        Value::U64(v) => push_decimal(o.buf, *v, 1),
         // A whole float keeps its ".0", so it still reads as a float.
         Value::F64(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e16 => {
             let _ = write!(o.buf, "{v:.1}");

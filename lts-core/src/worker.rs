@@ -14,9 +14,9 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::batch::{truncate_with_marker, truncation_marker, Batch, Builder, MARKER_MAX};
 use crate::clock::{self, ClockMode};
-use crate::config::{Compression, Config, RetryPolicy};
+use crate::config::{Config, RetryPolicy};
 use crate::diag::{DiagnosticKind, Reporter};
-use crate::encode::{compress, labels_json, write_json_str};
+use crate::encode::{labels_json, write_json_str, Compressor};
 use crate::format::{json_line_bound, json_line_embedded, Format};
 use crate::record::{Level, Record};
 use crate::shipper::{add, Shared};
@@ -73,8 +73,7 @@ pub(crate) struct Worker {
     transport: Transport,
     reporter: Reporter,
     format: Format,
-    compression: Compression,
-    gzip_level: u32,
+    compressor: Compressor,
     labels_json: String,
     builder: Builder,
     pending: VecDeque<Batch>,
@@ -155,8 +154,7 @@ impl Worker {
             transport: Transport::new(config)?,
             reporter,
             format: config.format.clone(),
-            compression: config.compression,
-            gzip_level: config.gzip_level,
+            compressor: Compressor::new(config.compression, config.gzip_level),
             builder: Builder::new(
                 config.api,
                 &labels_json,
@@ -467,7 +465,7 @@ impl Worker {
         } else {
             // Compressing into memory cannot fail; were it to, the empty
             // body is given up on and counted like a refused one.
-            compress(self.compression, self.gzip_level, sealed.raw).unwrap_or_default()
+            self.compressor.compress(sealed.raw).unwrap_or_default()
         };
         // From now on the batch holds its wire bytes, not the records.
         let reserved = sealed.reserved.min(wire.capacity());

@@ -68,9 +68,9 @@ fn times_are_strictly_increasing_across_two_threads() {
 }
 
 #[test]
-fn a_gzip_body_decodes_to_the_same_events_as_an_uncompressed_one() {
+fn gzip_and_snappy_bodies_decode_to_the_same_events_as_an_uncompressed_one() {
     let mut lines = Vec::new();
-    for compression in [Compression::Gzip, Compression::None] {
+    for compression in [Compression::Gzip, Compression::Snappy, Compression::None] {
         let mock = MockLts::start().unwrap();
         let (shipper, _guard) = Shipper::start(config(&mock).compression(compression).build().unwrap()).unwrap();
         for i in 0..100 {
@@ -87,10 +87,15 @@ fn a_gzip_body_decodes_to_the_same_events_as_an_uncompressed_one() {
         let requests = mock.requests();
         let encoding = requests[0].content_encoding.clone();
         match compression {
-            Compression::Gzip => {
-                assert_eq!(encoding.as_deref(), Some("gzip"));
+            Compression::Gzip | Compression::Snappy => {
+                let name = if compression == Compression::Gzip {
+                    "gzip"
+                } else {
+                    "snappy"
+                };
+                assert_eq!(encoding.as_deref(), Some(name));
                 let (wire, decoded) = (requests[0].wire_bytes, requests[0].decoded_bytes);
-                assert!(wire * 3 < decoded, "gzip saved too little: {wire} of {decoded}");
+                assert!(wire * 3 < decoded, "{name} saved too little: {wire} of {decoded}");
                 let stats = shipper.stats();
                 assert_eq!(
                     stats.bytes_sent as usize,
@@ -112,6 +117,7 @@ fn a_gzip_body_decodes_to_the_same_events_as_an_uncompressed_one() {
     }
     assert_eq!(lines[0].len(), 100);
     assert_eq!(lines[0], lines[1]);
+    assert_eq!(lines[0], lines[2]);
 }
 
 #[test]
