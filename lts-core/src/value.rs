@@ -56,6 +56,19 @@ impl Text {
         }
     }
 
+    /// The length in bytes (without reading the text).
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Inline { len, .. } => usize::from(*len),
+            Repr::Heap(s) => s.len(),
+        }
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Appends `s`, moving the text to the heap when it outgrows the inline
     /// space.
     pub fn push_str(&mut self, s: &str) {
@@ -402,7 +415,12 @@ mod tests {
     fn short_text_stays_inline_and_long_text_moves_to_the_heap() {
         let exact = "x".repeat(Text::INLINE);
         let t = Text::from(exact.as_str());
-        assert_eq!((t.as_str(), t.heap_capacity()), (exact.as_str(), 0));
+        assert_eq!(
+            (t.as_str(), t.heap_capacity(), t.len()),
+            (exact.as_str(), 0, Text::INLINE)
+        );
+        assert!(Text::new().is_empty());
+        assert_eq!(Text::from("é".repeat(40)).len(), 80);
 
         let mut grown = Text::from("abc");
         grown.push_str(&"y".repeat(Text::INLINE - 3));
