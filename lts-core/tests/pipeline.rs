@@ -344,11 +344,17 @@ fn a_full_queue_in_drop_newest_mode_drops_and_counts_exactly() {
     assert!(refused > 0, "the budget never filled");
     assert_eq!(stats.dropped_queue_full, refused);
     assert_eq!(stats.delivered + stats.dropped_queue_full, 5_001);
-    // What was delivered, plus one in-band report of the drops.
-    assert_eq!(mock.event_count() as u64, stats.delivered + 1);
+    // What was delivered, plus the in-band reports of the drops: one, or
+    // more if the worker got going again while the flood was still
+    // arriving (a loaded machine). Together they tell every drop once.
     let reports = drop_reports(&mock);
-    assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0]["fields"]["dropped_queue_full"], refused);
+    assert!(!reports.is_empty());
+    assert_eq!(mock.event_count() as u64, stats.delivered + reports.len() as u64);
+    let told: u64 = reports
+        .iter()
+        .map(|r| r["fields"]["dropped_queue_full"].as_u64().unwrap())
+        .sum();
+    assert_eq!(told, refused);
     assert_eq!(shipper.queued_bytes(), 0);
 }
 
