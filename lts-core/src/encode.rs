@@ -2,7 +2,6 @@
 //! compression. Lines are escaped once and written straight into the body.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use crate::config::{Api, Compression};
 
@@ -258,7 +257,9 @@ impl Body {
             }
             Api::Standard => {
                 if first {
-                    let _ = write!(self.buf, "{{\"log_time_ns\":{time_ns},\"contents\":[");
+                    self.buf.push_str("{\"log_time_ns\":");
+                    push_decimal(&mut self.buf, time_ns, 1);
+                    self.buf.push_str(",\"contents\":[");
                 } else {
                     self.buf.push(',');
                 }
