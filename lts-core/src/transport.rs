@@ -60,6 +60,10 @@ impl Transport {
         }
         let agent = Agent::config_builder()
             .http_status_as_error(false)
+            // LTS never redirects a report, and a followed redirect would
+            // carry the token (or a signed request, or IAM's password) to
+            // another origin: a 3xx comes back as it is and is refused.
+            .max_redirects(0)
             .timeout_global(Some(config.request_timeout))
             .user_agent(concat!("lts-rust/", env!("CARGO_PKG_VERSION")))
             .max_idle_connections_per_host(2)
@@ -111,6 +115,13 @@ impl Transport {
             }
         };
         let status = resp.status().as_u16();
+        if (300..400).contains(&status) {
+            let location = resp.headers().get("location").and_then(|v| v.to_str().ok());
+            return Outcome::Rejected {
+                status,
+                answer: redirect_answer(location),
+            };
+        }
         let retry_after = resp
             .headers()
             .get("retry-after")
@@ -175,12 +186,52 @@ pub(crate) fn summarize(answer: &str) -> String {
     s
 }
 
+/// What a 3xx answer says, for the error hook: where it pointed (scheme,
+/// host, port and path only: a query could carry anything) and that it was
+/// not followed.
+pub(crate) fn redirect_answer(location: Option<&str>) -> String {
+    let target = match location {
+        Some(l) => {
+            let end = l.find(['?', '#']).unwrap_or(l.len());
+            let shown: String = l[..end].chars().filter(|c| !c.is_control()).take(200).collect();
+            format!("a redirect to {shown}")
+        }
+        None => "a redirect without a Location".to_owned(),
+    };
+    format!(
+        "{target}; redirects are not followed, so no credential leaves for another origin \
+         (LTS never redirects a report: check LTS_ENDPOINT and what stands in between)"
+    )
+}
+
 fn describe(e: &ureq::Error) -> String {
+    if is_certificate_error(e) {
+        return format!(
+            "the server's TLS certificate was not accepted ({e}): trust its CA with LTS_CA_FILE \
+             (builder ca_file; a self-signed server certificate must not be marked as a CA: \
+             openssl req -x509 ... -addext basicConstraints=critical,CA:FALSE), \
+             or, for a test setup only, LTS_INSECURE_SKIP_VERIFY=true"
+        );
+    }
     match e {
         ureq::Error::Timeout(t) => format!("timed out ({t})"),
         ureq::Error::Io(io) => format!("connection error: {io}"),
         other => other.to_string(),
     }
+}
+
+/// Whether a request failed on the server's certificate, whichever TLS
+/// backend said so (rustls wraps its errors in an I/O error, native TLS in
+/// its own).
+fn is_certificate_error(e: &ureq::Error) -> bool {
+    let mut cause: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cause {
+        if c.to_string().to_ascii_lowercase().contains("certificate") {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// Reads the certificates of a PEM file; an error if it holds none.
@@ -220,6 +271,17 @@ mod tests {
         for s in [408, 429, 500, 502, 503, 504] {
             assert!(matches!(classify(s, String::new(), None), Outcome::Retry { .. }), "{s}");
         }
+    }
+
+    #[test]
+    fn a_redirect_names_where_it_pointed_but_not_its_query() {
+        let a = redirect_answer(Some("http://other.example:8080/v2/x?token=abc#f"));
+        assert!(
+            a.starts_with("a redirect to http://other.example:8080/v2/x; redirects are not followed"),
+            "{a}"
+        );
+        assert!(!a.contains("abc"), "{a}");
+        assert!(redirect_answer(None).starts_with("a redirect without a Location;"));
     }
 
     #[test]
