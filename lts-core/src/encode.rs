@@ -286,6 +286,10 @@ pub(crate) struct Compressor {
     compression: Compression,
     deflate: flate2::Compress,
     snappy: snap::raw::Encoder,
+    /// Where bodies are compressed, kept between batches: a body leaves as
+    /// an exact-size copy, so a waiting batch holds (and is charged) its
+    /// wire bytes, not the worst case a compressor reserves.
+    scratch: Vec<u8>,
 }
 
 /// The gzip member header (RFC 1952): deflate, no flags, no time, no extra
@@ -298,29 +302,43 @@ impl Compressor {
             compression,
             deflate: flate2::Compress::new(flate2::Compression::new(gzip_level), false),
             snappy: snap::raw::Encoder::new(),
+            scratch: Vec::new(),
         }
     }
 
-    /// The body as sent, and its `Content-Encoding`.
+    /// The body as sent (its capacity is its length), and its
+    /// `Content-Encoding`.
     pub(crate) fn compress(&mut self, raw: String) -> std::io::Result<(Vec<u8>, Option<&'static str>)> {
         match self.compression {
-            Compression::None => Ok((raw.into_bytes(), None)),
-            Compression::Gzip => Ok((self.gzip(raw.as_bytes())?, Some("gzip"))),
+            Compression::None => {
+                let mut wire = raw.into_bytes();
+                wire.shrink_to_fit();
+                Ok((wire, None))
+            }
+            Compression::Gzip => {
+                self.gzip(raw.as_bytes())?;
+                Ok((self.scratch.as_slice().to_vec(), Some("gzip")))
+            }
             Compression::Snappy => {
-                let wire = self
+                self.scratch.clear();
+                self.scratch.resize(snap::raw::max_compress_len(raw.len()), 0);
+                let n = self
                     .snappy
-                    .compress_vec(raw.as_bytes())
+                    .compress(raw.as_bytes(), &mut self.scratch)
                     .map_err(std::io::Error::other)?;
-                Ok((wire, Some("snappy")))
+                Ok((self.scratch[..n].to_vec(), Some("snappy")))
             }
         }
     }
 
-    /// One gzip member: the header, the deflate stream, CRC-32 and length.
-    fn gzip(&mut self, raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    /// One gzip member into `scratch`: the header, the deflate stream,
+    /// CRC-32 and length.
+    fn gzip(&mut self, raw: &[u8]) -> std::io::Result<()> {
         let d = &mut self.deflate;
         d.reset();
-        let mut out = Vec::with_capacity(raw.len() / 4 + 64);
+        let out = &mut self.scratch;
+        out.clear();
+        out.reserve(raw.len() / 4 + 64);
         out.extend_from_slice(&GZIP_HEADER);
         loop {
             if out.capacity() - out.len() < 64 {
@@ -328,7 +346,7 @@ impl Compressor {
             }
             let consumed = usize::try_from(d.total_in()).unwrap_or(raw.len()).min(raw.len());
             let status = d
-                .compress_vec(&raw[consumed..], &mut out, flate2::FlushCompress::Finish)
+                .compress_vec(&raw[consumed..], out, flate2::FlushCompress::Finish)
                 .map_err(std::io::Error::other)?;
             if status == flate2::Status::StreamEnd {
                 break;
@@ -337,7 +355,7 @@ impl Compressor {
         out.extend_from_slice(&crc32fast::hash(raw).to_le_bytes());
         // ISIZE is the length modulo 2^32 (bodies are far smaller anyway).
         out.extend_from_slice(&(raw.len() as u32).to_le_bytes());
-        Ok(out)
+        Ok(())
     }
 }
 

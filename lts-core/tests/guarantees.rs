@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lts_core::{
-    clock, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Overflow, Record, RetryPolicy, Shipper, Stats,
+    clock, Compression, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Overflow, Record, RetryPolicy,
+    Shipper, Stats,
 };
 use lts_mock::MockLts;
 
@@ -372,6 +373,43 @@ fn memory_bound_while_down(down: impl Fn(&MockLts), request_timeout: Duration) {
     let flushed = shipper.flush(WAIT);
     assert_balanced(&shipper, flushed, sends, Some(&Stats::default()));
     assert!(shipper.stats().dropped_queue_full > 0);
+}
+
+/// A batch waiting for its retry holds its compressed body: that, to the
+/// byte, is what it holds of the budget (not the worst case a compressor
+/// reserves: a snappy batch was once charged 611,701 bytes for a ~40 KB
+/// body, so the queue reported "full" at a third of its budget).
+#[test]
+fn a_waiting_batch_is_charged_its_wire_bytes() {
+    for compression in [Compression::Gzip, Compression::Snappy, Compression::None] {
+        let mock = MockLts::start().unwrap();
+        mock.faults().fail_next(1_000_000, 503);
+        let slow = RetryPolicy {
+            max_tries: 100,
+            base: Duration::from_secs(60),
+            max: Duration::from_secs(60),
+        };
+        let (shipper, guard) = Shipper::start(
+            config(&mock)
+                .compression(compression)
+                .batch_max_events(2_000)
+                .linger(Duration::from_secs(60))
+                .retry(slow)
+                .shutdown_timeout(Duration::from_millis(50))
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        for i in 0..2_000 {
+            shipper.send(padded(&shipper, format!("record {i}"))).unwrap();
+        }
+        // The 2,000th record seals the one batch; its first attempt failed.
+        assert!(mock.wait_for_requests(1, WAIT));
+        let sent = &mock.requests()[0];
+        assert_eq!((sent.events, sent.status), (2_000, 503));
+        assert_eq!(shipper.queued_bytes(), sent.wire_bytes, "{compression:?}");
+        drop(guard);
+    }
 }
 
 #[test]
