@@ -2,6 +2,7 @@
 //! caps (events, encoded bytes, linger time), and cutting lines that are too
 //! long with a visible marker.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Api;
@@ -36,8 +37,9 @@ pub(crate) fn truncate_with_marker(s: &mut String, limit: usize) -> usize {
 pub(crate) struct Batch {
     /// Sequence number, increasing in the order batches were sealed.
     pub(crate) seq: u64,
-    /// The body as sent (compressed when compression is on).
-    pub(crate) wire: Vec<u8>,
+    /// The body as sent (compressed when compression is on), shared with
+    /// the request that carries it.
+    pub(crate) wire: Arc<[u8]>,
     /// `Content-Encoding` for `wire`.
     pub(crate) content_encoding: Option<&'static str>,
     /// The body's length before compression.

@@ -2,6 +2,7 @@
 //! compression. Lines are escaped once and written straight into the body.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::config::{Api, Compression};
 
@@ -306,18 +307,13 @@ impl Compressor {
         }
     }
 
-    /// The body as sent (its capacity is its length), and its
-    /// `Content-Encoding`.
-    pub(crate) fn compress(&mut self, raw: String) -> std::io::Result<(Vec<u8>, Option<&'static str>)> {
+    /// The body as sent (an exact-size copy), and its `Content-Encoding`.
+    pub(crate) fn compress(&mut self, raw: String) -> std::io::Result<(Arc<[u8]>, Option<&'static str>)> {
         match self.compression {
-            Compression::None => {
-                let mut wire = raw.into_bytes();
-                wire.shrink_to_fit();
-                Ok((wire, None))
-            }
+            Compression::None => Ok((Arc::from(raw.into_bytes()), None)),
             Compression::Gzip => {
                 self.gzip(raw.as_bytes())?;
-                Ok((self.scratch.as_slice().to_vec(), Some("gzip")))
+                Ok((Arc::from(self.scratch.as_slice()), Some("gzip")))
             }
             Compression::Snappy => {
                 self.scratch.clear();
@@ -326,7 +322,7 @@ impl Compressor {
                     .snappy
                     .compress(raw.as_bytes(), &mut self.scratch)
                     .map_err(std::io::Error::other)?;
-                Ok((self.scratch[..n].to_vec(), Some("snappy")))
+                Ok((Arc::from(&self.scratch[..n]), Some("snappy")))
             }
         }
     }
@@ -528,7 +524,7 @@ mod tests {
             assert!(d.into_inner().is_empty());
         }
         let (plain, enc) = Compressor::new(Compression::None, 1).compress("{}".into()).unwrap();
-        assert_eq!((plain, enc), (b"{}".to_vec(), None));
+        assert_eq!((&*plain, enc), (&b"{}"[..], None));
     }
 
     impl Body {

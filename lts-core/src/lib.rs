@@ -52,6 +52,7 @@ mod auth;
 mod batch;
 pub mod clock;
 mod config;
+mod delivery;
 mod diag;
 mod encode;
 mod env;

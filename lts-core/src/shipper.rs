@@ -91,7 +91,7 @@ pub(crate) fn add(counter: &AtomicU64, n: u64) {
 }
 
 impl Counters {
-    fn snapshot(&self) -> Stats {
+    pub(crate) fn snapshot(&self) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Acquire);
         Stats {
             enqueued: get(&self.enqueued),

@@ -23,8 +23,10 @@ pub(crate) enum Outcome {
     Delivered,
     /// A status that will not get better by sending the same body again.
     Rejected { status: u16, answer: String },
-    /// 401: the credentials were refused.
-    Unauthorized { answer: String },
+    /// 401: the credentials were refused. `renewable`: whether fresh ones
+    /// can be had (asked of the credentials after the answer, see
+    /// [`Transport::on_unauthorized`]).
+    Unauthorized { answer: String, renewable: bool },
     /// No credential could be had (IAM refused or unreachable, the
     /// provider failed); nothing was sent.
     NoCredentials { message: String },
@@ -151,6 +153,7 @@ pub(crate) fn classify(status: u16, answer: String, retry_after: Option<Duration
         200..=299 => Outcome::Delivered,
         401 => Outcome::Unauthorized {
             answer: summarize(&answer),
+            renewable: false,
         },
         408 | 429 | 500..=599 => Outcome::Retry {
             reason: format!("HTTP {status}: {}", summarize(&answer)),

@@ -15,6 +15,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use crate::batch::{truncate_with_marker, truncation_marker, Batch, Builder, MARKER_MAX};
 use crate::clock::{self, ClockMode};
 use crate::config::{Config, RetryPolicy};
+use crate::delivery::{Answer, Delivery, Request};
 use crate::diag::{DiagnosticKind, Reporter};
 use crate::encode::{labels_json, write_json_str, Compressor};
 use crate::format::{json_line_bound, json_line_embedded, Format};
@@ -36,9 +37,20 @@ pub fn is_shipper_thread() -> bool {
     IS_SHIPPER.try_with(Cell::get).unwrap_or(false)
 }
 
+/// Marks the current thread as one of a shipper's own (see
+/// [`is_shipper_thread`]).
+pub(crate) fn mark_shipper_thread() {
+    IS_SHIPPER.with(|c| c.set(true));
+}
+
 /// How long the worker sleeps between looks at the queue while a batch is
 /// open. Senders never wake it: it collects what arrived at each look.
 const TICK: Duration = Duration::from_millis(2);
+
+/// How long past the shutdown deadline the worker waits for the answer to a
+/// request whose timeout was cut to that deadline (the guard waits 50 ms
+/// past it for the worker).
+const FINISH_GRACE: Duration = Duration::from_millis(20);
 
 /// A record and the bytes it holds of the budget.
 pub(crate) type Msg = (Record, usize);
@@ -70,7 +82,7 @@ pub(crate) struct Worker {
     /// The clocks as read at the start of the current run of records.
     now: (Instant, u64),
     shared: Arc<Shared>,
-    transport: Transport,
+    delivery: Delivery,
     reporter: Reporter,
     format: Format,
     compressor: Compressor,
@@ -151,7 +163,9 @@ impl Worker {
             spool_not_before: Instant::now(),
             rx,
             shared,
-            transport: Transport::new(config)?,
+            delivery: Delivery::start(Transport::new(config)?).map_err(|e| {
+                crate::Error::new(crate::ErrorKind::Start, None, "cannot start the delivery thread").with_source(e)
+            })?,
             reporter,
             format: config.format.clone(),
             compressor: Compressor::new(config.compression, config.gzip_level),
@@ -187,7 +201,8 @@ impl Worker {
     }
 
     pub(crate) fn run(mut self) {
-        IS_SHIPPER.with(|c| c.set(true));
+        mark_shipper_thread();
+        self.delivery.wake(std::thread::current());
         loop {
             self.receive();
             if self.is_abandoned() {
@@ -197,6 +212,9 @@ impl Worker {
             let now = Instant::now();
             if self.builder.linger_deadline().is_some_and(|d| d <= now) || self.shutdown.is_some() {
                 self.seal();
+            }
+            if let Some(answer) = self.delivery.try_answer() {
+                self.on_answer(answer);
             }
             self.send_ready();
             if self.is_abandoned() {
@@ -236,7 +254,7 @@ impl Worker {
             if let Some(d) = self.builder.linger_deadline() {
                 wake = wake.min(d);
             }
-            if let Some(b) = self.pending.front() {
+            if let Some(b) = self.pending.front().filter(|_| self.delivery.in_flight().is_none()) {
                 wake = wake.min(b.not_before);
             }
             if let Some(s) = &self.shutdown {
@@ -311,6 +329,10 @@ impl Worker {
 
     fn start_shutdown(&mut self, ack: Sender<u64>, deadline: Instant) {
         self.seal();
+        // With a spool, what waits goes to disk now, while there is time:
+        // delivery goes on from there until the deadline, and whatever
+        // happens to the request out, little is left to write at the end.
+        self.spill_pending();
         self.shutdown = Some(Waiter {
             target: u64::MAX,
             lost: std::mem::take(&mut self.lost_unclaimed),
@@ -461,14 +483,14 @@ impl Worker {
         let sealed = self.builder.take(&self.labels_json);
         let raw_len = sealed.raw.len();
         let (wire, content_encoding) = if sealed.events == 0 {
-            (Vec::new(), None)
+            (Arc::default(), None)
         } else {
             // Compressing into memory cannot fail; were it to, the empty
             // body is given up on and counted like a refused one.
             self.compressor.compress(sealed.raw).unwrap_or_default()
         };
         // From now on the batch holds its wire bytes, not the records.
-        let reserved = sealed.reserved.min(wire.capacity());
+        let reserved = sealed.reserved.min(wire.len());
         self.shared.budget.release(sealed.reserved - reserved);
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -490,10 +512,13 @@ impl Worker {
         });
     }
 
-    /// Sends the batches whose time has come, oldest first. Between
-    /// requests it takes in what arrived, so the queue keeps moving.
+    /// Sends the oldest batch when its time has come and no request is
+    /// out; batches given up on before sending are resolved on the way.
     fn send_ready(&mut self) {
         loop {
+            if self.delivery.in_flight().is_some() {
+                return;
+            }
             self.load_spool_head();
             let Some(front) = self.pending.front() else {
                 return;
@@ -516,24 +541,32 @@ impl Worker {
                     _ => return,
                 }
             }
-            let (wire_len, raw_len) = (front.wire.len() as u64, front.raw_len as u64);
-            let random = next_random(&mut self.rng);
-            let outcome = self
-                .transport
-                .send(&front.wire, front.content_encoding, timeout, random);
-            if self.is_abandoned() {
-                return;
-            }
-            if !matches!(outcome, Outcome::NoCredentials { .. }) {
-                // Counted only when a request went out.
-                let counters = &self.shared.counters;
-                add(&counters.requests, 1);
-                add(&counters.bytes_sent, wire_len);
-                add(&counters.bytes_raw, raw_len);
-            }
-            self.on_outcome(outcome);
-            self.drain();
+            let request = Request {
+                seq: front.seq,
+                wire: front.wire.clone(),
+                content_encoding: front.content_encoding,
+                timeout,
+                random: next_random(&mut self.rng),
+            };
+            self.delivery.send(request);
+            return;
         }
+    }
+
+    /// The answer to the front batch's request.
+    fn on_answer(&mut self, answer: Answer) {
+        let Some(front) = self.pending.front().filter(|b| b.seq == answer.seq) else {
+            debug_assert!(false, "an answer for batch {} is not the front's", answer.seq);
+            return;
+        };
+        if !matches!(answer.outcome, Outcome::NoCredentials { .. }) {
+            // Counted only when a request went out.
+            let counters = &self.shared.counters;
+            add(&counters.requests, 1);
+            add(&counters.bytes_sent, front.wire.len() as u64);
+            add(&counters.bytes_raw, front.raw_len as u64);
+        }
+        self.on_outcome(answer.outcome);
     }
 
     fn on_outcome(&mut self, outcome: Outcome) {
@@ -561,8 +594,7 @@ impl Worker {
                 let lost = b.lost_before + b.counted();
                 self.resolve(b, lost, false);
             }
-            Outcome::Unauthorized { answer } => {
-                let renewable = self.transport.on_unauthorized();
+            Outcome::Unauthorized { answer, renewable } => {
                 let front = self.pending.front_mut().expect("a batch was sent");
                 let first_401 = !front.unauthorized;
                 front.unauthorized = true;
@@ -725,7 +757,7 @@ impl Worker {
             let too_old = clock::wall_ns().saturating_sub(batch.first_time_ns) > self.time_window_ns;
             let b = Batch {
                 seq,
-                wire: batch.wire,
+                wire: Arc::from(batch.wire),
                 content_encoding: batch.content_encoding,
                 raw_len: batch.raw_len,
                 events: batch.events,
@@ -755,7 +787,10 @@ impl Worker {
     }
 
     /// Writes the front batch (from memory) to the spool. Returns whether it
-    /// went there; if so it left the queue and gave its memory back.
+    /// went there; if so it gave its memory back and, unless its request is
+    /// out, left the queue. A batch whose request is out stays at the head
+    /// as the spool's oldest: delivered, it leaves the spool; abandoned, it
+    /// stays there for the next start.
     fn spill_front(&mut self) -> bool {
         let Some(spool) = &mut self.spool else {
             return false;
@@ -763,7 +798,7 @@ impl Worker {
         let b = self.pending.front().expect("the caller saw a front batch");
         debug_assert!(!b.from_spool);
         let stored = Stored {
-            wire: b.wire.clone(),
+            wire: b.wire.to_vec(),
             content_encoding: b.content_encoding,
             raw_len: b.raw_len,
             events: b.events,
@@ -771,10 +806,16 @@ impl Worker {
         };
         match spool.append(&stored) {
             Ok(true) => {
-                let b = self.pending.pop_front().expect("front exists");
-                self.shared.budget.release(b.reserved);
+                let in_flight = self.delivery.in_flight() == Some(b.seq);
+                let b = self.pending.front_mut().expect("front exists");
+                self.shared.budget.release(std::mem::take(&mut b.reserved));
                 add(&self.shared.counters.spooled, b.counted());
                 self.spool_seqs.push_back(b.seq);
+                if in_flight {
+                    b.from_spool = true;
+                } else {
+                    self.pending.pop_front();
+                }
                 true
             }
             Ok(false) => {
@@ -791,16 +832,21 @@ impl Worker {
         }
     }
 
-    /// Moves every batch held in memory (not the spool's own head) to the
-    /// spool, oldest first, keeping the order. Returns the records moved.
+    /// Moves every batch held in memory to the spool, oldest first, keeping
+    /// the order (the one whose request is out stays at the head, see
+    /// [`Worker::spill_front`]). Returns the records moved.
     fn spill_pending(&mut self) -> u64 {
-        let head = self
-            .pending
-            .front()
-            .is_some_and(|b| b.from_spool)
-            .then(|| self.pending.pop_front())
-            .flatten();
         let mut moved = 0;
+        let mut head = None;
+        if let Some(b) = self.pending.front() {
+            let n = b.counted();
+            if !b.from_spool && self.delivery.in_flight() == Some(b.seq) && self.spill_front() {
+                moved += n;
+            }
+            if self.pending.front().is_some_and(|b| b.from_spool) {
+                head = self.pending.pop_front();
+            }
+        }
         while let Some(b) = self.pending.front() {
             let n = b.counted();
             if !self.spill_front() {
@@ -816,8 +862,12 @@ impl Worker {
 
     /// While the service is failing and half the budget is used, batches
     /// waiting in memory move to disk, so the queue keeps taking records.
+    /// (Not while a request is out: its answer is for the front batch.)
     fn spill_under_pressure(&mut self) {
-        if self.spool.is_none() || self.shared.budget.used() <= self.shared.budget.limit() / 2 {
+        if self.spool.is_none()
+            || self.delivery.in_flight().is_some()
+            || self.shared.budget.used() <= self.shared.budget.limit() / 2
+        {
             return;
         }
         let waiting = self
@@ -861,6 +911,15 @@ impl Worker {
         if !all_done && !out_of_time {
             return false;
         }
+        // A request sent during the shutdown has its timeout cut to the
+        // deadline: its answer is due, and is waited for a moment. One sent
+        // before (a hung service) is abandoned: its batch is kept (spooled)
+        // or counted with the rest, and the thread ends now, whatever the
+        // request does.
+        if let Some(answer) = self.delivery.wait_answer(s.deadline + FINISH_GRACE) {
+            self.on_answer(answer);
+        }
+        self.delivery.abandon();
         if self.spool.is_some() {
             // Keep what is left on disk for the next start.
             self.refresh_now();
@@ -868,12 +927,7 @@ impl Worker {
                 self.add_record(record, size);
             }
             self.seal();
-            let kept = self.spill_pending();
-            if kept > 0 {
-                self.reporter.report(DiagnosticKind::Shutdown, || {
-                    format!("shut down with {kept} records undelivered; kept in the spool for the next start")
-                });
-            }
+            self.spill_pending();
         }
         self.seal();
         // Whatever is left, including records sent in a race with the
@@ -892,6 +946,15 @@ impl Worker {
             undelivered += b.counted();
             let lost = b.lost_before + b.counted();
             self.resolve(b, lost, false);
+        }
+        if self.spool.is_some() {
+            // Every record neither resolved nor counted just now is on disk.
+            let kept = self.shared.counters.snapshot().pending().saturating_sub(undelivered);
+            if kept > 0 {
+                self.reporter.report(DiagnosticKind::Shutdown, || {
+                    format!("shut down with {kept} records undelivered; kept in the spool for the next start")
+                });
+            }
         }
         add(&self.shared.counters.dropped_shutdown, undelivered);
         if undelivered > 0 {
