@@ -2,7 +2,6 @@
 //! caps (events, encoded bytes, linger time), and cutting lines that are too
 //! long with a visible marker.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Api;
@@ -30,48 +29,6 @@ pub(crate) fn truncate_with_marker(s: &mut String, limit: usize) -> usize {
     s.truncate(keep);
     s.push_str(&truncation_marker(cut));
     cut
-}
-
-/// A sealed batch: the bytes to send, and what they stand for.
-#[derive(Debug)]
-pub(crate) struct Batch {
-    /// Sequence number, increasing in the order batches were sealed.
-    pub(crate) seq: u64,
-    /// The body as sent (compressed when compression is on), shared with
-    /// the request that carries it.
-    pub(crate) wire: Arc<[u8]>,
-    /// `Content-Encoding` for `wire`.
-    pub(crate) content_encoding: Option<&'static str>,
-    /// The body's length before compression.
-    pub(crate) raw_len: usize,
-    /// Events in the batch.
-    pub(crate) events: u64,
-    /// Of those, the pipeline's own reports (not counted in `Stats`).
-    pub(crate) internal: u64,
-    /// The drops (queue full, rejected, out of retries) its report tells of.
-    pub(crate) reported_drops: [u64; 3],
-    /// Bytes this batch holds against the queue budget.
-    pub(crate) reserved: usize,
-    /// Records that would have been in this batch but were given up on
-    /// before it was sealed (outside the time window).
-    pub(crate) lost_before: u64,
-    /// The first event's time.
-    pub(crate) first_time_ns: u64,
-    /// Whether this batch is the spool's oldest, read back from disk.
-    pub(crate) from_spool: bool,
-    /// Send attempts so far.
-    pub(crate) attempts: u32,
-    /// Whether the last attempt got a 401.
-    pub(crate) unauthorized: bool,
-    /// Not to be sent before this instant (backoff).
-    pub(crate) not_before: Instant,
-}
-
-impl Batch {
-    /// Events that count in `Stats`: all but the pipeline's own reports.
-    pub(crate) fn counted(&self) -> u64 {
-        self.events - self.internal
-    }
 }
 
 /// The open batch: a body being written and what it holds.

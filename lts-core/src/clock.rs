@@ -111,3 +111,20 @@ mod tests {
         assert!(before <= t && t <= after);
     }
 }
+
+/// Both clocks, read together: the monotonic one for deadlines, the wall
+/// one for the service's time window.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Now {
+    pub(crate) instant: std::time::Instant,
+    pub(crate) wall_ns: u64,
+}
+
+impl Now {
+    pub(crate) fn read() -> Now {
+        Now {
+            instant: std::time::Instant::now(),
+            wall_ns: wall_ns(),
+        }
+    }
+}

@@ -5,7 +5,8 @@
 //! to be spooled or counted.
 //!
 //! One request is out at a time. Every answer carries the sequence number of
-//! the batch it is for.
+//! the batch it is for. What sends is a [`Deliver`]: the HTTP transport, or
+//! a test's script.
 
 use std::sync::{Arc, OnceLock};
 use std::thread::Thread;
@@ -13,7 +14,39 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::transport::{Outcome, Transport};
+use crate::payload::Payload;
+
+/// What became of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// 2xx: delivered.
+    Delivered,
+    /// A status that will not get better by sending the same body again.
+    Rejected { status: u16, answer: String },
+    /// 401: the credentials were refused. `renewable`: whether fresh ones
+    /// can be had (asked of the credentials after the answer, see
+    /// [`Deliver::renew`]).
+    Unauthorized { answer: String, renewable: bool },
+    /// No credential could be had (IAM refused or unreachable, the
+    /// provider failed); nothing was sent.
+    NoCredentials { message: String },
+    /// Worth retrying: 408, 429, 5xx, a timeout or a connection error.
+    Retry {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// What sends one request: the worker's only view of HTTP.
+pub(crate) trait Deliver: Send + 'static {
+    /// Sends `payload`; `timeout` bounds the whole request (and a token
+    /// fetch before it); `random` jitters a credential renewal.
+    fn send(&mut self, payload: &Payload, timeout: Duration, random: u64) -> Outcome;
+
+    /// After a 401: forgets the credential; returns whether a fresh one
+    /// can be had.
+    fn renew(&mut self) -> bool;
+}
 
 /// One request to make.
 pub(crate) struct Request {
@@ -21,8 +54,7 @@ pub(crate) struct Request {
     pub(crate) seq: u64,
     /// The body, shared with the batch (which keeps it for a retry or the
     /// spool).
-    pub(crate) wire: Arc<[u8]>,
-    pub(crate) content_encoding: Option<&'static str>,
+    pub(crate) payload: Payload,
     /// Bounds the whole request, and the token fetch before it.
     pub(crate) timeout: Duration,
     /// Jitter for a credential renewal's schedule.
@@ -48,20 +80,20 @@ pub(crate) struct Delivery {
 }
 
 impl Delivery {
-    /// Starts the delivery thread, which owns `transport`.
-    pub(crate) fn start(mut transport: Transport) -> std::io::Result<Delivery> {
+    /// Starts the delivery thread, which owns `deliver`.
+    pub(crate) fn start(mut deliver: impl Deliver) -> std::io::Result<Delivery> {
         let (requests, inbox) = crossbeam_channel::unbounded::<Request>();
-        let (outbox, answers) = crossbeam_channel::unbounded();
+        let (replies, answers) = crossbeam_channel::unbounded();
         let waker = Arc::new(OnceLock::<Thread>::new());
         let wake = waker.clone();
         std::thread::Builder::new().name("lts-delivery".into()).spawn(move || {
-            crate::worker::mark_shipper_thread();
+            crate::self_filter::mark_shipper_thread();
             for r in inbox {
-                let mut outcome = transport.send(&r.wire, r.content_encoding, r.timeout, r.random);
+                let mut outcome = deliver.send(&r.payload, r.timeout, r.random);
                 if let Outcome::Unauthorized { renewable, .. } = &mut outcome {
-                    *renewable = transport.on_unauthorized();
+                    *renewable = deliver.renew();
                 }
-                if outbox.send(Answer { seq: r.seq, outcome }).is_err() {
+                if replies.send(Answer { seq: r.seq, outcome }).is_err() {
                     return;
                 }
                 if let Some(t) = wake.get() {

@@ -307,13 +307,13 @@ impl Compressor {
         }
     }
 
-    /// The body as sent (an exact-size copy), and its `Content-Encoding`.
-    pub(crate) fn compress(&mut self, raw: String) -> std::io::Result<(Arc<[u8]>, Option<&'static str>)> {
+    /// The body as sent (an exact-size copy), compressed as configured.
+    pub(crate) fn compress(&mut self, raw: String) -> std::io::Result<Arc<[u8]>> {
         match self.compression {
-            Compression::None => Ok((Arc::from(raw.into_bytes()), None)),
+            Compression::None => Ok(Arc::from(raw.into_bytes())),
             Compression::Gzip => {
                 self.gzip(raw.as_bytes())?;
-                Ok((Arc::from(self.scratch.as_slice()), Some("gzip")))
+                Ok(Arc::from(self.scratch.as_slice()))
             }
             Compression::Snappy => {
                 self.scratch.clear();
@@ -322,7 +322,7 @@ impl Compressor {
                     .snappy
                     .compress(raw.as_bytes(), &mut self.scratch)
                     .map_err(std::io::Error::other)?;
-                Ok((Arc::from(&self.scratch[..n]), Some("snappy")))
+                Ok(Arc::from(&self.scratch[..n]))
             }
         }
     }
@@ -513,8 +513,7 @@ mod tests {
             .map(|i| char::from(b'!' + (i.wrapping_mul(2_654_435_761) >> 25) as u8 % 90))
             .collect();
         for raw in ["{\"contents\":[]}".repeat(100), String::new(), "x".into(), noise] {
-            let (wire, enc) = c.compress(raw.clone()).unwrap();
-            assert_eq!(enc, Some("gzip"));
+            let wire = c.compress(raw.clone()).unwrap();
             assert_eq!(&wire[..2], [0x1f, 0x8b]);
             let mut back = String::new();
             let mut d = flate2::read::GzDecoder::new(&wire[..]);
@@ -523,8 +522,8 @@ mod tests {
             // Nothing after the member: the decoder consumed it all.
             assert!(d.into_inner().is_empty());
         }
-        let (plain, enc) = Compressor::new(Compression::None, 1).compress("{}".into()).unwrap();
-        assert_eq!((&*plain, enc), (&b"{}"[..], None));
+        let plain = Compressor::new(Compression::None, 1).compress("{}".into()).unwrap();
+        assert_eq!(&*plain, b"{}");
     }
 
     impl Body {

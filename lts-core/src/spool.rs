@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! magic "LTSB" | payload length u32 LE | CRC-32 of the payload u32 LE | payload
-//! payload = version u8 (1) | encoding u8 (0 none, 1 gzip) | events u64 LE |
+//! payload = version u8 (1) | compression u8 (0 none, 1 gzip, 2 snappy) | events u64 LE |
 //!           first event's time in ns u64 LE | body length before compression u64 LE | body as sent
 //! ```
 //!
@@ -24,6 +24,10 @@ use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::Compression;
+use crate::payload::Payload;
 
 const MAGIC: &[u8; 4] = b"LTSB";
 const HEADER: usize = 12;
@@ -31,16 +35,6 @@ const PAYLOAD_FIXED: usize = 1 + 1 + 8 + 8 + 8;
 const VERSION: u8 = 1;
 /// A new segment is started past this size.
 const SEGMENT_BYTES: u64 = 16 * 1024 * 1024;
-
-/// One spooled batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Stored {
-    pub(crate) wire: Vec<u8>,
-    pub(crate) content_encoding: Option<&'static str>,
-    pub(crate) raw_len: usize,
-    pub(crate) events: u64,
-    pub(crate) first_time_ns: u64,
-}
 
 /// What opening a spool found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -158,7 +152,7 @@ impl Spool {
 
     /// Appends a batch and syncs it to disk. `Ok(false)`: the spool is at its
     /// size cap and the batch was not written.
-    pub(crate) fn append(&mut self, b: &Stored) -> io::Result<bool> {
+    pub(crate) fn append(&mut self, b: &Payload) -> io::Result<bool> {
         let record = encode(b);
         if self.bytes + record.len() as u64 > self.max_bytes {
             return Ok(false);
@@ -195,7 +189,7 @@ impl Spool {
     /// Reads the oldest batch. `Ok(None)` when empty; an error if the file
     /// went away or no longer matches its checksum (the entry is then
     /// skipped by [`Spool::pop_front`]).
-    pub(crate) fn front(&self) -> io::Result<Option<Stored>> {
+    pub(crate) fn front(&self) -> io::Result<Option<Payload>> {
         let Some(e) = self.entries.front() else {
             return Ok(None);
         };
@@ -261,12 +255,13 @@ fn write_cursor(dir: &Path, segment: u64, offset: u64) -> io::Result<()> {
     fs::rename(tmp, dir.join("cursor"))
 }
 
-fn encode(b: &Stored) -> Vec<u8> {
+fn encode(b: &Payload) -> Vec<u8> {
     let mut payload = Vec::with_capacity(PAYLOAD_FIXED + b.wire.len());
     payload.push(VERSION);
-    payload.push(match b.content_encoding {
-        Some(_) => 1,
-        None => 0,
+    payload.push(match b.compression {
+        Compression::None => 0,
+        Compression::Gzip => 1,
+        Compression::Snappy => 2,
     });
     payload.extend_from_slice(&b.events.to_le_bytes());
     payload.extend_from_slice(&b.first_time_ns.to_le_bytes());
@@ -295,16 +290,21 @@ fn parse(data: &[u8]) -> Option<(u64, usize)> {
     Some((events, HEADER + len))
 }
 
-fn decode(record: &[u8]) -> Option<Stored> {
+fn decode(record: &[u8]) -> Option<Payload> {
     let (_, len) = parse(record)?;
     let p = &record[HEADER..len];
     let u64_at = |i: usize| p[i..i + 8].try_into().ok().map(u64::from_le_bytes);
-    Some(Stored {
-        content_encoding: if p[1] == 1 { Some("gzip") } else { None },
+    Some(Payload {
+        compression: match p[1] {
+            0 => Compression::None,
+            1 => Compression::Gzip,
+            2 => Compression::Snappy,
+            _ => return None,
+        },
         events: u64_at(2)?,
         first_time_ns: u64_at(10)?,
         raw_len: usize::try_from(u64_at(18)?).ok()?,
-        wire: p[PAYLOAD_FIXED..].to_vec(),
+        wire: Arc::from(&p[PAYLOAD_FIXED..]),
     })
 }
 
@@ -312,10 +312,10 @@ fn decode(record: &[u8]) -> Option<Stored> {
 mod tests {
     use super::*;
 
-    fn batch(i: u64, size: usize) -> Stored {
-        Stored {
-            wire: vec![i as u8; size],
-            content_encoding: if i.is_multiple_of(2) { Some("gzip") } else { None },
+    fn batch(i: u64, size: usize) -> Payload {
+        Payload {
+            wire: Arc::from(vec![i as u8; size]),
+            compression: [Compression::Gzip, Compression::None, Compression::Snappy][i as usize % 3],
             raw_len: size * 3,
             events: i + 1,
             first_time_ns: 1_000 + i,
@@ -357,6 +357,19 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".lts"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn each_compression_comes_back_as_it_went_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _) = Spool::open(dir.path(), 1 << 30).unwrap();
+        for i in 0..3 {
+            s.append(&batch(i, 10)).unwrap();
+        }
+        for expected in [Compression::Gzip, Compression::None, Compression::Snappy] {
+            assert_eq!(s.front().unwrap().unwrap().compression, expected);
+            s.pop_front().unwrap();
+        }
     }
 
     #[test]

@@ -9,33 +9,14 @@ use ureq::Agent;
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::delivery::{Deliver, Outcome};
+use crate::payload::Payload;
 
 /// The one `Content-Type` LTS accepts.
 const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 
 /// The longest answer body read (error messages are short).
 const MAX_ANSWER_BYTES: u64 = 64 * 1024;
-
-/// What became of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// 2xx: delivered.
-    Delivered,
-    /// A status that will not get better by sending the same body again.
-    Rejected { status: u16, answer: String },
-    /// 401: the credentials were refused. `renewable`: whether fresh ones
-    /// can be had (asked of the credentials after the answer, see
-    /// [`Transport::on_unauthorized`]).
-    Unauthorized { answer: String, renewable: bool },
-    /// No credential could be had (IAM refused or unreachable, the
-    /// provider failed); nothing was sent.
-    NoCredentials { message: String },
-    /// Worth retrying: 408, 429, 5xx, a timeout or a connection error.
-    Retry {
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-}
 
 /// Sends batches to one reporting URL.
 pub(crate) struct Transport {
@@ -86,13 +67,8 @@ impl Transport {
 
     /// Sends one body. `timeout` bounds the whole request (and the token
     /// fetch before it, if one is due).
-    pub(crate) fn send(
-        &mut self,
-        wire: &[u8],
-        content_encoding: Option<&str>,
-        timeout: Duration,
-        random: u64,
-    ) -> Outcome {
+    pub(crate) fn send(&mut self, payload: &Payload, timeout: Duration, random: u64) -> Outcome {
+        let wire: &[u8] = &payload.wire;
         if let Err(message) = self.auth.ready(&self.agent, timeout, random) {
             return Outcome::NoCredentials { message };
         }
@@ -103,7 +79,7 @@ impl Transport {
             .timeout_global(Some(timeout))
             .build()
             .header("Content-Type", CONTENT_TYPE);
-        if let Some(enc) = content_encoding {
+        if let Some(enc) = payload.content_encoding() {
             req = req.header("Content-Encoding", enc);
         }
         req = self.auth.apply(req, CONTENT_TYPE, wire);
@@ -144,6 +120,16 @@ impl Transport {
     /// Returns whether fresh ones can be had.
     pub(crate) fn on_unauthorized(&mut self) -> bool {
         self.auth.on_unauthorized()
+    }
+}
+
+impl Deliver for Transport {
+    fn send(&mut self, payload: &Payload, timeout: Duration, random: u64) -> Outcome {
+        Transport::send(self, payload, timeout, random)
+    }
+
+    fn renew(&mut self) -> bool {
+        self.on_unauthorized()
     }
 }
 

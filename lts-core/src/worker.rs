@@ -1,47 +1,39 @@
-//! The background thread: receives records, formats them, batches,
-//! compresses, delivers with retries, and answers flushes.
+//! The worker thread: the stages a record passes through after the
+//! caller's send, in order.
 //!
-//! It marks itself (see [`is_shipper_thread`]) so that nothing it does,
-//! including the `log` records ureq and rustls emit on it, comes back into
-//! the pipeline. Its own diagnostics go to the error hook.
+//! capture (the caller, `Record` + `Shipper::send`) → queue (`intake`: the
+//! record channel) → line (the record formatted and cut to fit, here) →
+//! batch (`batch::Builder`: the open batch, sealed by count, bytes or
+//! linger, with the in-band drop report from `drops`) → outbox (`outbox`:
+//! sealed batches and the spool, retries, accounting) → delivery
+//! (`delivery`: the request on its own thread, through any `Deliver`).
+//! Flushes and the shutdown wait in `waiters`.
+//!
+//! It marks itself (see [`is_shipper_thread`](crate::is_shipper_thread))
+//! so that nothing it does comes back into the pipeline. Its own
+//! diagnostics go to the error hook.
 
-use std::cell::Cell;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::batch::{truncate_with_marker, truncation_marker, Batch, Builder, MARKER_MAX};
-use crate::clock::{self, ClockMode};
-use crate::config::{Config, RetryPolicy};
-use crate::delivery::{Answer, Delivery, Request};
+use crate::batch::{truncate_with_marker, truncation_marker, Builder, MARKER_MAX};
+use crate::clock::{self, ClockMode, Now};
+use crate::config::{Compression, Config};
+use crate::delivery::{Answer, Deliver, Delivery, Outcome, Request};
 use crate::diag::{DiagnosticKind, Reporter};
+use crate::drops::{DropCounts, DropReports};
 use crate::encode::{labels_json, write_json_str, Compressor};
 use crate::format::{json_line_bound, json_line_embedded, Format};
-use crate::record::{Level, Record};
-use crate::shipper::{add, Shared};
-use crate::spool::{Spool, Stored};
-use crate::transport::{Outcome, Transport};
-
-thread_local! {
-    static IS_SHIPPER: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether the current thread is a shipper's background thread.
-///
-/// Front ends (`lts-log`, `lts-tracing`) check this first and ignore events
-/// from that thread, so the transport's own logging can never loop back.
-#[inline]
-pub fn is_shipper_thread() -> bool {
-    IS_SHIPPER.try_with(Cell::get).unwrap_or(false)
-}
-
-/// Marks the current thread as one of a shipper's own (see
-/// [`is_shipper_thread`]).
-pub(crate) fn mark_shipper_thread() {
-    IS_SHIPPER.with(|c| c.set(true));
-}
+use crate::intake::{Control, Queued};
+use crate::outbox::{Accounting, GiveUp, Note, Outbox, Ready, Resolved};
+use crate::payload::Payload;
+use crate::record::Record;
+use crate::self_filter::mark_shipper_thread;
+use crate::shared::{add, Shared};
+use crate::spool::Spool;
+use crate::waiters::Waiters;
 
 /// How long the worker sleeps between looks at the queue while a batch is
 /// open. Senders never wake it: it collects what arrived at each look.
@@ -52,52 +44,30 @@ const TICK: Duration = Duration::from_millis(2);
 /// past it for the worker).
 const FINISH_GRACE: Duration = Duration::from_millis(20);
 
-/// A record and the bytes it holds of the budget.
-pub(crate) type Msg = (Record, usize);
-
-/// Control messages travel on their own channel, so the record channel's
-/// length is the number of records in flight.
-pub(crate) enum Control {
-    Flush { ack: Sender<u64>, deadline: Instant },
-    Shutdown { ack: Sender<u64>, deadline: Instant },
-}
-
-/// Someone waiting for every batch with `seq < target` to be resolved.
-struct Waiter {
-    target: u64,
-    lost: u64,
-    ack: Sender<u64>,
-    deadline: Instant,
-}
-
 pub(crate) struct Worker {
-    rx: Receiver<Msg>,
+    rx: Receiver<Queued>,
     control: Receiver<Control>,
-    /// Set when the shutdown gave up waiting (a request hung past its
-    /// deadline): the caller has counted what was left; stop, count nothing.
+    /// Set when the shutdown gave up waiting for the worker: the caller has
+    /// counted what was left; stop, count nothing.
     abandoned: bool,
-    /// Losses resolved while no flush was waiting for them: the next flush
-    /// reports them.
-    lost_unclaimed: u64,
     /// The clocks as read at the start of the current run of records.
-    now: (Instant, u64),
+    now: Now,
     shared: Arc<Shared>,
     delivery: Delivery,
     reporter: Reporter,
     format: Format,
     compressor: Compressor,
+    compression: Compression,
     labels_json: String,
     builder: Builder,
-    pending: VecDeque<Batch>,
-    next_seq: u64,
-    waiters: Vec<Waiter>,
-    shutdown: Option<Waiter>,
+    outbox: Outbox,
+    waiters: Waiters,
+    drops: DropReports,
     disconnected: bool,
     line: String,
     escaped: String,
     max_line_bytes: usize,
     time_window_ns: u64,
-    retry: RetryPolicy,
     request_timeout: Duration,
     shutdown_timeout: Duration,
     rng: u64,
@@ -105,31 +75,22 @@ pub(crate) struct Worker {
     /// The last credentials failure reported, so it is reported once.
     credentials_error: Option<String>,
     clock: ClockMode,
-    /// Drops (queue full, rejected, out of retries) already reported in-band.
-    drops_reported: [u64; 3],
-    /// When unreported drops were first noticed.
-    drops_since: Option<u64>,
-    /// When the worker started: "since" for drops noticed before any look.
-    started_ns: u64,
-    spool: Option<Spool>,
-    /// The sequence numbers of the spooled batches, oldest first (0 for
-    /// batches left by an earlier run), so flushes wait for them.
-    spool_seqs: VecDeque<u64>,
-    /// The spool's oldest batch is not tried again before this.
-    spool_not_before: Instant,
 }
 
 impl Worker {
+    /// A worker delivering through `deliver` (the HTTP transport, or a
+    /// test's script).
     pub(crate) fn new(
         config: &Config,
-        rx: Receiver<Msg>,
+        rx: Receiver<Queued>,
         control: Receiver<Control>,
         shared: Arc<Shared>,
+        deliver: impl Deliver,
     ) -> Result<Worker, crate::Error> {
         let labels_json = labels_json(&config.labels);
         let mut reporter = Reporter::new(config.error_hook.clone());
-        let (spool, spool_seqs) = match &config.spool_dir {
-            None => (None, VecDeque::new()),
+        let spool = match &config.spool_dir {
+            None => None,
             Some(dir) => {
                 let (spool, found) = Spool::open(dir, config.spool_max_bytes).map_err(|e| {
                     crate::Error::new(
@@ -150,25 +111,25 @@ impl Worker {
                         )
                     });
                 }
-                (Some(spool), (0..found.batches).map(|_| 0).collect())
+                Some((spool, found.batches))
             }
         };
+        let time_window_ns = u64::try_from(config.time_window.as_nanos()).unwrap_or(u64::MAX);
+        let delivery = Delivery::start(deliver).map_err(|e| {
+            crate::Error::new(crate::ErrorKind::Start, None, "cannot start the delivery thread").with_source(e)
+        })?;
         Ok(Worker {
             control,
             abandoned: false,
-            lost_unclaimed: 0,
-            now: (Instant::now(), clock::wall_ns()),
-            spool,
-            spool_seqs,
-            spool_not_before: Instant::now(),
+            now: Now::read(),
+            outbox: Outbox::new(spool, config.retry, time_window_ns, shared.clone(), Instant::now()),
             rx,
             shared,
-            delivery: Delivery::start(Transport::new(config)?).map_err(|e| {
-                crate::Error::new(crate::ErrorKind::Start, None, "cannot start the delivery thread").with_source(e)
-            })?,
+            delivery,
             reporter,
             format: config.format.clone(),
             compressor: Compressor::new(config.compression, config.gzip_level),
+            compression: config.compression,
             builder: Builder::new(
                 config.api,
                 &labels_json,
@@ -177,26 +138,19 @@ impl Worker {
                 config.linger,
             ),
             labels_json,
-            pending: VecDeque::new(),
-            // Batches left in the spool by an earlier run count as 0.
-            next_seq: 1,
-            waiters: Vec::new(),
-            shutdown: None,
+            waiters: Waiters::default(),
+            drops: DropReports::new(clock::wall_ns()),
             disconnected: false,
             line: String::new(),
             escaped: String::new(),
             max_line_bytes: config.max_line_bytes,
-            time_window_ns: u64::try_from(config.time_window.as_nanos()).unwrap_or(u64::MAX),
-            retry: config.retry,
+            time_window_ns,
             request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,
             rng: clock::wall_ns() | 1,
             queue_full_reported: 0,
             credentials_error: None,
             clock: config.clock,
-            drops_reported: [0; 3],
-            drops_since: None,
-            started_ns: clock::wall_ns(),
         })
     }
 
@@ -210,35 +164,38 @@ impl Worker {
             }
             self.report_queue_full();
             let now = Instant::now();
-            if self.builder.linger_deadline().is_some_and(|d| d <= now) || self.shutdown.is_some() {
+            if self.builder.linger_deadline().is_some_and(|d| d <= now) || self.shutting_down() {
                 self.seal();
             }
             if let Some(answer) = self.delivery.try_answer() {
                 self.on_answer(answer);
             }
             self.send_ready();
-            if self.is_abandoned() {
-                return;
-            }
-            self.spill_under_pressure();
-            self.answer_waiters();
+            let in_flight = self.delivery.in_flight();
+            self.outbox.spill_under_pressure(in_flight, Instant::now());
+            self.apply_notes();
+            self.waiters.answer(self.outbox.done_below(), Instant::now());
             if self.try_finish() {
                 return;
             }
         }
     }
 
+    fn shutting_down(&self) -> bool {
+        self.waiters.shutdown_deadline().is_some()
+    }
+
     /// Waits for work as the state asks, then takes everything queued.
     fn receive(&mut self) {
-        let idle = self.builder.is_empty() && self.pending.is_empty() && self.shutdown.is_none();
+        let idle = self.builder.is_empty() && self.outbox.is_empty() && !self.shutting_down();
         if idle && !self.disconnected {
             // Nothing to do until something arrives: block (the one wake-up
             // a sender pays for, once per idle period).
             crossbeam_channel::select! {
                 recv(self.rx) -> msg => match msg {
-                    Ok((record, size)) => {
-                        self.refresh_now();
-                        self.add_record(record, size);
+                    Ok(q) => {
+                        self.now = Now::read();
+                        self.add_record(q.record, q.size);
                     }
                     Err(_) => self.on_disconnect(),
                 },
@@ -254,13 +211,16 @@ impl Worker {
             if let Some(d) = self.builder.linger_deadline() {
                 wake = wake.min(d);
             }
-            if let Some(b) = self.pending.front().filter(|_| self.delivery.in_flight().is_none()) {
-                wake = wake.min(b.not_before);
+            if self.delivery.in_flight().is_none() {
+                if let Some(t) = self.outbox.front_not_before() {
+                    wake = wake.min(t);
+                }
             }
-            if let Some(s) = &self.shutdown {
-                wake = wake.min(s.deadline);
+            if let Some(d) = self.waiters.shutdown_deadline() {
+                wake = wake.min(d);
             }
             if wake > now {
+                // The delivery thread unparks the worker when an answer comes.
                 std::thread::park_timeout(wake - now);
             }
         }
@@ -280,19 +240,15 @@ impl Worker {
     }
 
     fn drain_records(&mut self) {
-        self.refresh_now();
+        // The clocks are read once for a run of records rather than per record.
+        self.now = Now::read();
         loop {
             match self.rx.try_recv() {
-                Ok((record, size)) => self.add_record(record, size),
+                Ok(q) => self.add_record(q.record, q.size),
                 Err(TryRecvError::Empty) => return,
                 Err(TryRecvError::Disconnected) => return self.on_disconnect(),
             }
         }
-    }
-
-    /// Reads the clocks once for a run of records rather than per record.
-    fn refresh_now(&mut self) {
-        self.now = (Instant::now(), clock::wall_ns());
     }
 
     fn is_abandoned(&mut self) -> bool {
@@ -304,7 +260,7 @@ impl Worker {
 
     /// Every handle is gone without a shutdown: shut down as the guard would.
     fn on_disconnect(&mut self) {
-        if !self.disconnected && self.shutdown.is_none() {
+        if !self.disconnected && !self.shutting_down() {
             let (ack, _) = crossbeam_channel::bounded(1);
             self.start_shutdown(ack, Instant::now() + self.shutdown_timeout);
         }
@@ -315,13 +271,7 @@ impl Worker {
         match c {
             Control::Flush { ack, deadline } => {
                 self.seal();
-                self.waiters.push(Waiter {
-                    target: self.next_seq,
-                    // Losses no earlier flush was told of.
-                    lost: std::mem::take(&mut self.lost_unclaimed),
-                    ack,
-                    deadline,
-                });
+                self.waiters.flush(self.outbox.next_seq(), ack, deadline);
             }
             Control::Shutdown { ack, deadline } => self.start_shutdown(ack, deadline),
         }
@@ -329,20 +279,16 @@ impl Worker {
 
     fn start_shutdown(&mut self, ack: Sender<u64>, deadline: Instant) {
         self.seal();
+        self.waiters.shutdown(ack, deadline);
         // With a spool, what waits goes to disk now, while there is time:
         // delivery goes on from there until the deadline, and whatever
         // happens to the request out, little is left to write at the end.
-        self.spill_pending();
-        self.shutdown = Some(Waiter {
-            target: u64::MAX,
-            lost: std::mem::take(&mut self.lost_unclaimed),
-            ack,
-            deadline,
-        });
+        self.outbox.spill_all(self.delivery.in_flight());
+        self.apply_notes();
     }
 
     fn add_record(&mut self, mut record: Record, size: usize) {
-        let now_ns = self.now.1;
+        let now_ns = self.now.wall_ns;
         if record.time_ns.abs_diff(now_ns) > self.time_window_ns {
             add(&self.shared.counters.dropped_rejected, 1);
             self.shared.budget.release(size);
@@ -382,7 +328,7 @@ impl Worker {
         if !self.builder.fits(self.escaped.len()) {
             self.seal();
         }
-        self.builder.push(time_ns, &self.escaped, size, false, self.now.0);
+        self.builder.push(time_ns, &self.escaped, size, false, self.now.instant);
         if self.builder.is_full() {
             self.seal();
         }
@@ -456,34 +402,36 @@ impl Worker {
         total - lo
     }
 
-    /// Seals the open batch into a pending one.
+    /// Seals the open batch, with the in-band report of drops not yet told
+    /// of when it has room.
     fn seal(&mut self) {
         if self.builder.is_empty() && self.builder.lost_before() == 0 {
             return;
         }
-        let reported_drops = if self.builder.is_empty() {
-            [0; 3]
+        let carried = if self.builder.is_empty() {
+            DropCounts::default()
         } else {
             self.append_drop_report()
         };
-        self.seal_open(reported_drops);
-        if reported_drops == [0; 3] && self.drops_unreported() {
+        self.seal_open(carried);
+        if carried.is_zero() && self.drops.unreported(DropCounts::read(&self.shared.counters)) {
             // The report did not fit the batch just sealed (it was full, or
             // had no events): it goes in a batch of its own rather than wait
             // for a next batch that may never come.
-            let reported_drops = self.append_drop_report();
-            if reported_drops != [0; 3] {
-                self.seal_open(reported_drops);
+            let carried = self.append_drop_report();
+            if !carried.is_zero() {
+                self.seal_open(carried);
             }
         }
     }
 
-    /// Seals the open batch, carrying the drop report `reported_drops`.
-    fn seal_open(&mut self, reported_drops: [u64; 3]) {
+    /// Seals the open batch, carrying the drop report `carried`, into the
+    /// outbox.
+    fn seal_open(&mut self, carried: DropCounts) {
         let sealed = self.builder.take(&self.labels_json);
         let raw_len = sealed.raw.len();
-        let (wire, content_encoding) = if sealed.events == 0 {
-            (Arc::default(), None)
+        let wire = if sealed.events == 0 {
+            Arc::default()
         } else {
             // Compressing into memory cannot fail; were it to, the empty
             // body is given up on and counted like a refused one.
@@ -492,121 +440,80 @@ impl Worker {
         // From now on the batch holds its wire bytes, not the records.
         let reserved = sealed.reserved.min(wire.len());
         self.shared.budget.release(sealed.reserved - reserved);
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.pending.push_back(Batch {
-            seq,
+        let payload = Payload {
             wire,
-            content_encoding,
+            compression: self.compression,
             raw_len,
             events: sealed.events,
-            internal: sealed.internal,
-            reported_drops,
             first_time_ns: sealed.first_time_ns,
-            from_spool: false,
+        };
+        let accounting = Accounting {
+            internal: sealed.internal,
+            reported_drops: carried,
             reserved,
             lost_before: sealed.lost_before,
-            attempts: 0,
-            unauthorized: false,
-            not_before: Instant::now(),
+        };
+        self.outbox.push(payload, accounting, Instant::now());
+    }
+
+    /// If records were dropped since the last report, adds one record
+    /// saying so to the open batch, so the loss shows in LTS itself and not
+    /// only in a counter. It is the pipeline's own record and is not
+    /// counted in `Stats`. Returns the drops it reports (none if there are
+    /// none, or if the batch or the budget has no room for it).
+    fn append_drop_report(&mut self) -> DropCounts {
+        let counts = DropCounts::read(&self.shared.counters);
+        let Some((record, told)) = self.drops.report(counts, clock::now_ns(self.clock)) else {
+            return DropCounts::default();
+        };
+        let (mut line, mut escaped) = (String::new(), String::new());
+        self.format.format(&record, &mut line);
+        write_json_str(&mut escaped, &line);
+        if !self.builder.fits(escaped.len()) {
+            return DropCounts::default();
+        }
+        let size = record.memory_size();
+        if !self.shared.budget.try_reserve(size) {
+            // No room in the budget now: the next batch carries the report.
+            return DropCounts::default();
+        }
+        self.builder.push(record.time_ns, &escaped, size, true, Instant::now());
+        self.drops.carried(told);
+        told
+    }
+
+    /// Sends the oldest batch when its time has come and no request is out.
+    fn send_ready(&mut self) {
+        if self.delivery.in_flight().is_some() {
+            return;
+        }
+        let now = Instant::now();
+        let Ready::Send { seq, payload } = self.outbox.next_ready(now, clock::wall_ns()) else {
+            return;
+        };
+        let mut timeout = self.request_timeout;
+        if let Some(deadline) = self.waiters.shutdown_deadline() {
+            match deadline.checked_duration_since(now) {
+                Some(left) if !left.is_zero() => timeout = timeout.min(left),
+                _ => return,
+            }
+        }
+        let random = next_random(&mut self.rng);
+        self.delivery.send(Request {
+            seq,
+            payload,
+            timeout,
+            random,
         });
     }
 
-    /// Sends the oldest batch when its time has come and no request is
-    /// out; batches given up on before sending are resolved on the way.
-    fn send_ready(&mut self) {
-        loop {
-            if self.delivery.in_flight().is_some() {
-                return;
-            }
-            self.load_spool_head();
-            let Some(front) = self.pending.front() else {
-                return;
-            };
-            let now = Instant::now();
-            if front.not_before > now {
-                return;
-            }
-            if front.events == 0 || front.wire.is_empty() {
-                let b = self.take_front();
-                let lost = b.lost_before + b.counted();
-                add(&self.shared.counters.dropped_rejected, b.counted());
-                self.resolve(b, lost, false);
-                continue;
-            }
-            let mut timeout = self.request_timeout;
-            if let Some(s) = &self.shutdown {
-                match s.deadline.checked_duration_since(now) {
-                    Some(left) if !left.is_zero() => timeout = timeout.min(left),
-                    _ => return,
-                }
-            }
-            let request = Request {
-                seq: front.seq,
-                wire: front.wire.clone(),
-                content_encoding: front.content_encoding,
-                timeout,
-                random: next_random(&mut self.rng),
-            };
-            self.delivery.send(request);
-            return;
-        }
-    }
-
-    /// The answer to the front batch's request.
+    /// The answer to the request out.
     fn on_answer(&mut self, answer: Answer) {
-        let Some(front) = self.pending.front().filter(|b| b.seq == answer.seq) else {
-            debug_assert!(false, "an answer for batch {} is not the front's", answer.seq);
-            return;
-        };
-        if !matches!(answer.outcome, Outcome::NoCredentials { .. }) {
-            // Counted only when a request went out.
-            let counters = &self.shared.counters;
-            add(&counters.requests, 1);
-            add(&counters.bytes_sent, front.wire.len() as u64);
-            add(&counters.bytes_raw, front.raw_len as u64);
-        }
-        self.on_outcome(answer.outcome);
-    }
-
-    fn on_outcome(&mut self, outcome: Outcome) {
         if self.is_abandoned() {
             // The shutdown already counted this batch as undelivered.
             return;
         }
-        if !matches!(outcome, Outcome::NoCredentials { .. }) {
-            self.credentials_error = None;
-        }
-        match outcome {
-            Outcome::Delivered => {
-                let b = self.take_front();
-                add(&self.shared.counters.delivered, b.counted());
-                let lost = b.lost_before;
-                self.resolve(b, lost, true);
-            }
-            Outcome::Rejected { status, answer } => {
-                let b = self.take_front();
-                add(&self.shared.counters.dropped_rejected, b.counted());
-                let n = b.events;
-                self.reporter.report(DiagnosticKind::Rejected, || {
-                    format!("the service refused a batch of {n} records with HTTP {status}: {answer}; dropped")
-                });
-                let lost = b.lost_before + b.counted();
-                self.resolve(b, lost, false);
-            }
-            Outcome::Unauthorized { answer, renewable } => {
-                let front = self.pending.front_mut().expect("a batch was sent");
-                let first_401 = !front.unauthorized;
-                front.unauthorized = true;
-                let reason = format!("HTTP 401: {answer}");
-                if renewable && first_401 {
-                    // Fresh credentials are fetched before the next attempt,
-                    // which goes out at once.
-                    self.retry_after(Some(DiagnosticKind::Unauthorized), reason, Some(Duration::ZERO));
-                } else {
-                    self.retry_after(Some(DiagnosticKind::Unauthorized), reason, None);
-                }
-            }
+        match &answer.outcome {
             Outcome::NoCredentials { message } => {
                 // Reported once per distinct failure, not once per batch,
                 // and not held back by the per-kind rate limit (it is
@@ -618,296 +525,77 @@ impl Worker {
                     );
                     self.credentials_error = Some(message.clone());
                 }
-                self.retry_after(None, message, None);
             }
-            Outcome::Retry { reason, retry_after } => {
-                if let Some(front) = self.pending.front_mut() {
-                    front.unauthorized = false;
+            _ => self.credentials_error = None,
+        }
+        let random = next_random(&mut self.rng);
+        self.outbox.complete(answer.seq, answer.outcome, Instant::now(), random);
+        self.apply_notes();
+    }
+
+    /// Acts on what the outbox did: answers waiters, owes lost reports
+    /// again, and reports to the error hook.
+    fn apply_notes(&mut self) {
+        while let Some(note) = self.outbox.take_note() {
+            match note {
+                Note::Resolved(r) => {
+                    self.waiters.resolve(r.seq, r.lost);
+                    self.drops.unreport(r.unreport);
+                    self.report_given_up(&r);
                 }
-                self.retry_after(
-                    Some(DiagnosticKind::Retrying),
+                Note::Retrying {
+                    kind: Some(kind),
+                    attempt,
+                    tries,
                     reason,
-                    retry_after.map(|d| d.max(Duration::from_millis(1))),
-                );
+                    delay,
+                } => self.reporter.report(kind, || {
+                    format!(
+                        "attempt {attempt} of {tries} failed ({reason}); retrying in {} ms",
+                        delay.as_millis()
+                    )
+                }),
+                Note::Retrying { kind: None, .. } => {}
+                Note::Spooled { reason, batches, bytes } => self.reporter.report(DiagnosticKind::Spool, || {
+                    format!(
+                        "a batch ran out of tries ({reason}); kept in the spool ({batches} batches, {bytes} bytes there)"
+                    )
+                }),
+                Note::SpoolTrouble(message) => self.reporter.report(DiagnosticKind::Spool, || message),
             }
         }
     }
 
-    /// Counts a failed attempt of the front batch and schedules the next one
-    /// (after `delay`, or after the policy's backoff), or drops the batch if
-    /// it is out of tries.
-    fn retry_after(&mut self, report: Option<DiagnosticKind>, reason: String, delay: Option<Duration>) {
-        let tries = self.retry.max_tries;
-        let front = self.pending.front_mut().expect("a batch was sent");
-        front.attempts += 1;
-        if front.attempts >= tries && self.spool.is_some() {
-            if front.from_spool {
-                // On disk already: it waits there, trying at the longest
-                // backoff, until it is delivered or too old for the service.
-                front.attempts = 0;
-                front.not_before = Instant::now() + self.retry.max;
-                self.spool_not_before = front.not_before;
-                add(&self.shared.counters.retries, 1);
-                return;
+    fn report_given_up(&mut self, r: &Resolved) {
+        let n = r.events;
+        match &r.gave_up {
+            None | Some(GiveUp::Empty) | Some(GiveUp::Shutdown) => {}
+            Some(GiveUp::Rejected { status, answer }) => self.reporter.report(DiagnosticKind::Rejected, || {
+                format!("the service refused a batch of {n} records with HTTP {status}: {answer}; dropped")
+            }),
+            Some(GiveUp::RetriesExhausted { tries, reason }) => {
+                self.reporter.report(DiagnosticKind::RetriesExhausted, || {
+                    format!("gave up on a batch of {n} records after {tries} tries; last error: {reason}")
+                })
             }
-            if self.spill_front() {
-                self.spool_not_before = Instant::now() + self.retry.max;
-                let n = self.spool_seqs.len();
-                let bytes = self.spool.as_ref().map_or(0, Spool::bytes);
-                self.reporter.report(DiagnosticKind::Spool, || {
-                    format!("a batch ran out of tries ({reason}); kept in the spool ({n} batches, {bytes} bytes there)")
-                });
-                return;
-            }
-        }
-        let front = self.pending.front_mut().expect("a batch was sent");
-        if front.attempts >= tries {
-            let b = self.take_front();
-            add(&self.shared.counters.dropped_retries_exhausted, b.counted());
-            let n = b.events;
-            self.reporter.report(DiagnosticKind::RetriesExhausted, || {
-                format!("gave up on a batch of {n} records after {tries} tries; last error: {reason}")
-            });
-            let lost = b.lost_before + b.counted();
-            self.resolve(b, lost, false);
-            return;
-        }
-        add(&self.shared.counters.retries, 1);
-        let attempts = front.attempts;
-        let backoff = backoff(&self.retry, attempts, next_random(&mut self.rng));
-        let delay = match delay {
-            Some(d) if d.is_zero() => d,
-            // A Retry-After longer than our backoff is honoured, up to the cap.
-            Some(d) => d.min(self.retry.max).max(backoff),
-            None => backoff,
-        };
-        front.not_before = Instant::now() + delay;
-        if let Some(kind) = report {
-            self.reporter.report(kind, || {
-                format!(
-                    "attempt {attempts} of {tries} failed ({reason}); retrying in {} ms",
-                    delay.as_millis()
-                )
-            });
-        }
-    }
-
-    /// A batch is done with: give its bytes back and tell the waiters. An
-    /// undelivered batch's drop report is owed again.
-    fn resolve(&mut self, batch: Batch, lost: u64, delivered: bool) {
-        self.shared.budget.release(batch.reserved);
-        if !delivered {
-            self.unreport(batch.reported_drops);
-        }
-        let mut claimed = false;
-        for w in self.waiters.iter_mut().chain(self.shutdown.as_mut()) {
-            if batch.seq < w.target {
-                w.lost += lost;
-                claimed = true;
-            }
-        }
-        if !claimed {
-            self.lost_unclaimed += lost;
-        }
-    }
-
-    /// Takes the front batch off the queue; if it was the spool's oldest,
-    /// the spool forgets it too.
-    fn take_front(&mut self) -> Batch {
-        let b = self.pending.pop_front().expect("the caller saw a front batch");
-        if b.from_spool {
-            self.spool_seqs.pop_front();
-            if let Some(spool) = &mut self.spool {
-                if let Err(e) = spool.pop_front() {
-                    self.reporter
-                        .report(DiagnosticKind::Spool, || format!("cannot update the spool: {e}"));
-                }
-            }
-        }
-        b
-    }
-
-    /// Puts the spool's oldest batch at the head of the queue (spooled
-    /// batches are older than any in memory), dropping batches too old for
-    /// the service and damaged ones, counted.
-    fn load_spool_head(&mut self) {
-        if self.pending.front().is_some_and(|b| b.from_spool) {
-            return;
-        }
-        let Some(spool) = &mut self.spool else {
-            return;
-        };
-        while !spool.is_empty() {
-            let seq = self.spool_seqs.front().copied().unwrap_or(0);
-            let events = spool.front_events();
-            let batch = match spool.front() {
-                Ok(Some(stored)) => stored,
-                Ok(None) => return,
-                Err(e) => {
-                    add(&self.shared.counters.spool_corrupt, 1);
-                    add(&self.shared.counters.dropped_rejected, events);
-                    self.reporter.report(DiagnosticKind::Spool, || {
-                        format!("skipped a spooled batch of {events} records that cannot be read back: {e}")
-                    });
-                    self.spool_seqs.pop_front();
-                    let _ = spool.pop_front();
-                    continue;
-                }
-            };
-            let too_old = clock::wall_ns().saturating_sub(batch.first_time_ns) > self.time_window_ns;
-            let b = Batch {
-                seq,
-                wire: Arc::from(batch.wire),
-                content_encoding: batch.content_encoding,
-                raw_len: batch.raw_len,
-                events: batch.events,
-                internal: 0,
-                reported_drops: [0; 3],
-                reserved: 0,
-                lost_before: 0,
-                first_time_ns: batch.first_time_ns,
-                from_spool: true,
-                attempts: 0,
-                unauthorized: false,
-                not_before: self.spool_not_before,
-            };
-            self.pending.push_front(b);
-            if !too_old {
-                return;
-            }
-            let b = self.take_front();
-            add(&self.shared.counters.dropped_rejected, b.events);
-            let n = b.events;
-            self.reporter.report(DiagnosticKind::OutsideTimeWindow, || {
+            Some(GiveUp::TooOld) => self.reporter.report(DiagnosticKind::OutsideTimeWindow, || {
                 format!("dropped a spooled batch of {n} records: older than the service's time window")
-            });
-            self.resolve(b, n, false);
-            return self.load_spool_head();
+            }),
+            Some(GiveUp::Unreadable { error }) => self.reporter.report(DiagnosticKind::Spool, || {
+                format!("skipped a spooled batch of {n} records that cannot be read back: {error}")
+            }),
         }
-    }
-
-    /// Writes the front batch (from memory) to the spool. Returns whether it
-    /// went there; if so it gave its memory back and, unless its request is
-    /// out, left the queue. A batch whose request is out stays at the head
-    /// as the spool's oldest: delivered, it leaves the spool; abandoned, it
-    /// stays there for the next start.
-    fn spill_front(&mut self) -> bool {
-        let Some(spool) = &mut self.spool else {
-            return false;
-        };
-        let b = self.pending.front().expect("the caller saw a front batch");
-        debug_assert!(!b.from_spool);
-        let stored = Stored {
-            wire: b.wire.to_vec(),
-            content_encoding: b.content_encoding,
-            raw_len: b.raw_len,
-            events: b.events,
-            first_time_ns: b.first_time_ns,
-        };
-        match spool.append(&stored) {
-            Ok(true) => {
-                let in_flight = self.delivery.in_flight() == Some(b.seq);
-                let b = self.pending.front_mut().expect("front exists");
-                self.shared.budget.release(std::mem::take(&mut b.reserved));
-                add(&self.shared.counters.spooled, b.counted());
-                self.spool_seqs.push_back(b.seq);
-                if in_flight {
-                    b.from_spool = true;
-                } else {
-                    self.pending.pop_front();
-                }
-                true
-            }
-            Ok(false) => {
-                self.reporter.report(DiagnosticKind::Spool, || {
-                    "the spool is at its size cap; batches stay in memory or are dropped as without a spool".into()
-                });
-                false
-            }
-            Err(e) => {
-                self.reporter
-                    .report(DiagnosticKind::Spool, || format!("cannot write to the spool: {e}"));
-                false
-            }
-        }
-    }
-
-    /// Moves every batch held in memory to the spool, oldest first, keeping
-    /// the order (the one whose request is out stays at the head, see
-    /// [`Worker::spill_front`]). Returns the records moved.
-    fn spill_pending(&mut self) -> u64 {
-        let mut moved = 0;
-        let mut head = None;
-        if let Some(b) = self.pending.front() {
-            let n = b.counted();
-            if !b.from_spool && self.delivery.in_flight() == Some(b.seq) && self.spill_front() {
-                moved += n;
-            }
-            if self.pending.front().is_some_and(|b| b.from_spool) {
-                head = self.pending.pop_front();
-            }
-        }
-        while let Some(b) = self.pending.front() {
-            let n = b.counted();
-            if !self.spill_front() {
-                break;
-            }
-            moved += n;
-        }
-        if let Some(h) = head {
-            self.pending.push_front(h);
-        }
-        moved
-    }
-
-    /// While the service is failing and half the budget is used, batches
-    /// waiting in memory move to disk, so the queue keeps taking records.
-    /// (Not while a request is out: its answer is for the front batch.)
-    fn spill_under_pressure(&mut self) {
-        if self.spool.is_none()
-            || self.delivery.in_flight().is_some()
-            || self.shared.budget.used() <= self.shared.budget.limit() / 2
-        {
-            return;
-        }
-        let waiting = self
-            .pending
-            .front()
-            .is_some_and(|b| b.not_before > Instant::now() || b.attempts > 0);
-        if waiting {
-            self.spill_pending();
-        }
-    }
-
-    fn answer_waiters(&mut self) {
-        let mut done_below = self.pending.front().map_or(self.next_seq, |b| b.seq);
-        if let Some(&seq) = self.spool_seqs.front() {
-            done_below = done_below.min(seq);
-        }
-        let now = Instant::now();
-        self.waiters.retain(|w| {
-            if w.target <= done_below {
-                let _ = w.ack.send(w.lost);
-                false
-            } else {
-                // A waiter whose caller stopped waiting is forgotten.
-                w.deadline > now
-            }
-        });
     }
 
     /// Ends the thread once a shutdown has everything delivered, or its
     /// deadline passed, or the next try would come after it.
     fn try_finish(&mut self) -> bool {
-        let Some(s) = &self.shutdown else {
+        let Some(deadline) = self.waiters.shutdown_deadline() else {
             return false;
         };
         let now = Instant::now();
-        let all_done = self.pending.is_empty()
-            && self.builder.is_empty()
-            && self.rx.is_empty()
-            && self.spool.as_ref().is_none_or(Spool::is_empty);
-        let out_of_time = now >= s.deadline || self.pending.front().is_some_and(|b| b.not_before >= s.deadline);
+        let all_done = self.outbox.is_empty() && self.builder.is_empty() && self.rx.is_empty();
+        let out_of_time = now >= deadline || self.outbox.front_not_before().is_some_and(|t| t >= deadline);
         if !all_done && !out_of_time {
             return false;
         }
@@ -916,137 +604,53 @@ impl Worker {
         // before (a hung service) is abandoned: its batch is kept (spooled)
         // or counted with the rest, and the thread ends now, whatever the
         // request does.
-        if let Some(answer) = self.delivery.wait_answer(s.deadline + FINISH_GRACE) {
+        if let Some(answer) = self.delivery.wait_answer(deadline + FINISH_GRACE) {
             self.on_answer(answer);
         }
         self.delivery.abandon();
-        if self.spool.is_some() {
+        if self.outbox.has_spool() {
             // Keep what is left on disk for the next start.
-            self.refresh_now();
-            while let Ok((record, size)) = self.rx.try_recv() {
-                self.add_record(record, size);
+            self.now = Now::read();
+            while let Ok(q) = self.rx.try_recv() {
+                self.add_record(q.record, q.size);
             }
             self.seal();
-            self.spill_pending();
+            self.outbox.spill_all(None);
         }
         self.seal();
         // Whatever is left, including records sent in a race with the
         // shutdown, is counted as undelivered.
         let mut never_batched = 0;
-        while let Ok((_, size)) = self.rx.try_recv() {
-            self.shared.budget.release(size);
+        while let Ok(q) = self.rx.try_recv() {
+            self.shared.budget.release(q.size);
             never_batched += 1;
         }
-        let mut undelivered = never_batched;
-        if self.pending.front().is_some_and(|b| b.from_spool) {
-            // Still on disk: not lost, tried again at the next start.
-            self.pending.pop_front();
-        }
-        while let Some(b) = self.pending.pop_front() {
-            undelivered += b.counted();
-            let lost = b.lost_before + b.counted();
-            self.resolve(b, lost, false);
-        }
-        if self.spool.is_some() {
-            // Every record neither resolved nor counted just now is on disk.
-            let kept = self.shared.counters.snapshot().pending().saturating_sub(undelivered);
+        let undelivered = self.outbox.finish() + never_batched;
+        self.apply_notes();
+        add(&self.shared.counters.dropped_shutdown, never_batched);
+        if self.outbox.has_spool() {
+            // Every record neither resolved nor counted is on disk.
+            let kept = self.shared.counters.snapshot().pending();
             if kept > 0 {
                 self.reporter.report(DiagnosticKind::Shutdown, || {
                     format!("shut down with {kept} records undelivered; kept in the spool for the next start")
                 });
             }
         }
-        add(&self.shared.counters.dropped_shutdown, undelivered);
         if undelivered > 0 {
             self.reporter.report(DiagnosticKind::Shutdown, || {
                 format!("shut down with {undelivered} records undelivered")
             });
         }
-        let s = self.shutdown.take().expect("checked above");
-        for w in self.waiters.drain(..) {
-            let _ = w.ack.send(w.lost);
-        }
-        // Records drained from the channel were never in a batch, so they
-        // are not in the waiter's count yet.
-        let _ = s.ack.send(s.lost + never_batched);
+        // Records drained from the channel were never in a batch, so no
+        // waiter has counted them yet.
+        self.waiters.finish(never_batched);
         true
     }
 
-    /// If records were dropped since the last report, adds one record
-    /// saying so to the batch being sealed, so the loss shows in LTS itself
-    /// and not only in a counter. It is the pipeline's own record and is not
-    /// counted in `Stats`. Returns the drops it reports (zero if none, or if
-    /// the batch is full or the budget has no room: see [`Worker::seal`]).
-    fn append_drop_report(&mut self) -> [u64; 3] {
-        let now = self.drop_counts();
-        let new = [0, 1, 2].map(|i| now[i] - self.drops_reported[i]);
-        let total: u64 = new.iter().sum();
-        if total == 0 {
-            return [0; 3];
-        }
-        let mut at = String::new();
-        crate::format::write_rfc3339_nanos(&mut at, self.drops_since.unwrap_or(self.started_ns));
-        let record = Record::new(
-            clock::now_ns(self.clock),
-            Level::Warn,
-            "lts",
-            format!(
-                "{total} records dropped since {at}: {} (queue full), {} (rejected by the service or outside its time window), {} (out of retries)",
-                new[0], new[1], new[2]
-            ),
-        )
-        .with_field("dropped", total)
-        .with_field("dropped_queue_full", new[0])
-        .with_field("dropped_rejected", new[1])
-        .with_field("dropped_retries_exhausted", new[2]);
-        let (mut line, mut escaped) = (String::new(), String::new());
-        self.format.format(&record, &mut line);
-        write_json_str(&mut escaped, &line);
-        if !self.builder.fits(escaped.len()) {
-            return [0; 3];
-        }
-        let size = record.memory_size();
-        if !self.shared.budget.try_reserve(size) {
-            // No room in the budget now: the next batch carries the report.
-            return [0; 3];
-        }
-        self.builder.push(record.time_ns, &escaped, size, true, Instant::now());
-        self.drops_reported = now;
-        self.drops_since = None;
-        new
-    }
-
-    /// Whether some drops are not yet carried by any batch's report.
-    fn drops_unreported(&self) -> bool {
-        self.drop_counts() != self.drops_reported
-    }
-
-    fn drop_counts(&self) -> [u64; 3] {
-        let c = &self.shared.counters;
-        let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
-        [
-            get(&c.dropped_queue_full),
-            get(&c.dropped_rejected),
-            get(&c.dropped_retries_exhausted),
-        ]
-    }
-
-    /// A batch carrying a drop report was lost: report those drops again.
-    fn unreport(&mut self, reported: [u64; 3]) {
-        for (r, n) in self.drops_reported.iter_mut().zip(reported) {
-            *r -= n;
-        }
-    }
-
-    /// Notes when drops start, for the in-band report's "since".
-    fn watch_drops(&mut self) {
-        if self.drops_since.is_none() && self.drops_unreported() {
-            self.drops_since = Some(clock::wall_ns());
-        }
-    }
-
     fn report_queue_full(&mut self) {
-        self.watch_drops();
+        self.drops
+            .watch(DropCounts::read(&self.shared.counters), clock::wall_ns());
         let dropped = self
             .shared
             .counters
@@ -1074,16 +678,6 @@ fn escaped_len(s: &str) -> usize {
         .sum::<usize>()
 }
 
-/// Backoff before attempt `attempts + 1`: `base * 2^(attempts-1)` capped at
-/// `max`, then a random value between half of it and all of it.
-pub(crate) fn backoff(policy: &RetryPolicy, attempts: u32, random: u64) -> Duration {
-    let exp = attempts.saturating_sub(1).min(32);
-    let full = policy.base.saturating_mul(1u32 << exp.min(31)).min(policy.max);
-    let nanos = full.as_nanos() as u64;
-    let half = nanos / 2;
-    Duration::from_nanos(half + if half == 0 { 0 } else { random % (half + 1) })
-}
-
 /// xorshift64: enough randomness for jitter, no dependency.
 fn next_random(state: &mut u64) -> u64 {
     let mut x = *state;
@@ -1092,36 +686,4 @@ fn next_random(state: &mut u64) -> u64 {
     x ^= x << 17;
     *state = x;
     x
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap_with_jitter_between_half_and_all() {
-        let p = RetryPolicy {
-            max_tries: 10,
-            base: Duration::from_millis(100),
-            max: Duration::from_secs(1),
-        };
-        assert_eq!(backoff(&p, 1, 0), Duration::from_millis(50));
-        assert_eq!(
-            backoff(&p, 1, u64::MAX - (u64::MAX % 50_000_001)),
-            Duration::from_millis(50)
-        );
-        // Attempt 2: 200 ms in full, so between 100 and 200 ms.
-        assert_eq!(backoff(&p, 2, 100_000_000), Duration::from_millis(200));
-        assert_eq!(backoff(&p, 3, 0), Duration::from_millis(200));
-        assert_eq!(backoff(&p, 20, 0), Duration::from_millis(500));
-        for r in [1u64, 12345, u64::MAX] {
-            let d = backoff(&p, 5, r);
-            assert!(d >= Duration::from_millis(500) && d <= Duration::from_secs(1), "{d:?}");
-        }
-    }
-
-    #[test]
-    fn the_thread_marker_is_off_for_other_threads() {
-        assert!(!is_shipper_thread());
-    }
 }

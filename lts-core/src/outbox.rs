@@ -1,0 +1,561 @@
+//! The outbox: sealed batches waiting for delivery, oldest first, with the
+//! disk spool behind them. It says what goes out next, decides what becomes
+//! of a batch after each answer (delivered, tried again after a backoff,
+//! kept on disk, given up on), and keeps the counts in [`Stats`]. What the
+//! worker must act on (waiters to answer, diagnostics to report) comes out
+//! as [`Note`]s.
+//!
+//! Every answer names its batch by sequence number. The one request out is
+//! always for the front batch: the worker asks for the next batch
+//! ([`Outbox::next_ready`]) only when no request is out, and nothing is put
+//! before a batch whose request is out.
+//!
+//! Time is a parameter (`now`), never read here, so the state machine runs
+//! under a test's clock.
+//!
+//! [`Stats`]: crate::Stats
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::RetryPolicy;
+use crate::delivery::Outcome;
+use crate::diag::DiagnosticKind;
+use crate::drops::DropCounts;
+use crate::payload::Payload;
+use crate::shared::{add, Shared};
+use crate::spool::Spool;
+
+/// A sealed batch waiting for delivery.
+#[derive(Debug)]
+struct Batch {
+    seq: u64,
+    payload: Payload,
+    accounting: Accounting,
+    attempts: Attempts,
+    /// Whether it is the spool's oldest batch (read back from disk, or
+    /// written there while its request was out): resolving it pops the
+    /// spool.
+    from_spool: bool,
+}
+
+impl Batch {
+    /// Events that count in `Stats`: all but the pipeline's own reports.
+    fn counted(&self) -> u64 {
+        self.payload.events - self.accounting.internal
+    }
+}
+
+/// What a batch stands for besides its events.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Accounting {
+    /// Of its events, the pipeline's own reports (not counted in `Stats`).
+    pub(crate) internal: u64,
+    /// The drops its in-band report tells of.
+    pub(crate) reported_drops: DropCounts,
+    /// Bytes it holds of the queue budget.
+    pub(crate) reserved: usize,
+    /// Records given up on before it was sealed (outside the time window),
+    /// resolved with it.
+    pub(crate) lost_before: u64,
+}
+
+#[derive(Debug)]
+struct Attempts {
+    made: u32,
+    /// Whether the last attempt got a 401.
+    unauthorized: bool,
+    /// Not to be sent before this (backoff).
+    not_before: Instant,
+}
+
+/// Why a batch was given up on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum GiveUp {
+    /// The service refused it (a 3xx included: redirects are not followed).
+    Rejected { status: u16, answer: String },
+    /// Out of tries, with no spool to keep it.
+    RetriesExhausted { tries: u32, reason: String },
+    /// It held nothing to send.
+    Empty,
+    /// A spooled batch older than the service's time window.
+    TooOld,
+    /// A spooled batch that cannot be read back.
+    Unreadable { error: String },
+    /// Still undelivered when the shutdown ended.
+    Shutdown,
+}
+
+/// A batch done with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Resolved {
+    pub(crate) seq: u64,
+    /// Its events that count in `Stats`.
+    pub(crate) events: u64,
+    /// Records given up on with it (its own when it was, and those lost
+    /// before it was sealed).
+    pub(crate) lost: u64,
+    /// Drops its report told of that are owed again (it was lost).
+    pub(crate) unreport: DropCounts,
+    /// `None`: delivered.
+    pub(crate) gave_up: Option<GiveUp>,
+}
+
+/// What the outbox did that the worker acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Note {
+    Resolved(Resolved),
+    /// An attempt failed; the next one goes out after `delay`. `kind`: how
+    /// to report it (`None`: the caller reports it its own way).
+    Retrying {
+        kind: Option<DiagnosticKind>,
+        attempt: u32,
+        tries: u32,
+        reason: String,
+        delay: Duration,
+    },
+    /// A batch ran out of tries and waits in the spool.
+    Spooled {
+        reason: String,
+        batches: usize,
+        bytes: u64,
+    },
+    /// The spool could not take or give back a batch.
+    SpoolTrouble(String),
+}
+
+/// What to do next.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Ready {
+    /// Send batch `seq`.
+    Send { seq: u64, payload: Payload },
+    /// The front batch's next try is not before then.
+    At(Instant),
+    /// Nothing waits.
+    Nothing,
+}
+
+/// The batches waiting, the spool, and the sequence numbers.
+pub(crate) struct Outbox {
+    pending: VecDeque<Batch>,
+    spool: Option<Spool>,
+    /// The sequence numbers of the spooled batches, oldest first (0 for
+    /// batches an earlier run left), so waiters wait for them.
+    spool_seqs: VecDeque<u64>,
+    /// The spool's oldest batch is not tried again before this.
+    spool_not_before: Instant,
+    /// The next batch's sequence number (batches from an earlier run count
+    /// as 0).
+    next_seq: u64,
+    retry: RetryPolicy,
+    time_window_ns: u64,
+    shared: Arc<Shared>,
+    notes: VecDeque<Note>,
+}
+
+impl Outbox {
+    /// An outbox with `spool` (holding `restored` batches an earlier run
+    /// left), or none.
+    pub(crate) fn new(
+        spool: Option<(Spool, u64)>,
+        retry: RetryPolicy,
+        time_window_ns: u64,
+        shared: Arc<Shared>,
+        now: Instant,
+    ) -> Outbox {
+        let (spool, restored) = match spool {
+            Some((s, n)) => (Some(s), n),
+            None => (None, 0),
+        };
+        Outbox {
+            pending: VecDeque::new(),
+            spool,
+            spool_seqs: (0..restored).map(|_| 0).collect(),
+            spool_not_before: now,
+            next_seq: 1,
+            retry,
+            time_window_ns,
+            shared,
+            notes: VecDeque::new(),
+        }
+    }
+
+    /// Adds a sealed batch; returns its sequence number.
+    pub(crate) fn push(&mut self, payload: Payload, accounting: Accounting, now: Instant) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.pending.push_back(Batch {
+            seq,
+            payload,
+            accounting,
+            attempts: Attempts {
+                made: 0,
+                unauthorized: false,
+                not_before: now,
+            },
+            from_spool: false,
+        });
+        seq
+    }
+
+    /// The sequence number the next sealed batch gets: a flush waits for
+    /// every batch below it.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Every batch below this is resolved.
+    pub(crate) fn done_below(&self) -> u64 {
+        let front = self.pending.front().map_or(self.next_seq, |b| b.seq);
+        self.spool_seqs.front().map_or(front, |&s| front.min(s))
+    }
+
+    /// Whether nothing waits, in memory or on disk.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.spool.as_ref().is_none_or(Spool::is_empty)
+    }
+
+    pub(crate) fn has_spool(&self) -> bool {
+        self.spool.is_some()
+    }
+
+    /// When the front batch may be tried next.
+    pub(crate) fn front_not_before(&self) -> Option<Instant> {
+        self.pending.front().map(|b| b.attempts.not_before)
+    }
+
+    /// The next note for the worker.
+    pub(crate) fn take_note(&mut self) -> Option<Note> {
+        self.notes.pop_front()
+    }
+
+    /// What to do next; call only while no request is out. Batches given
+    /// up on before sending (empty, too old, unreadable) are resolved on
+    /// the way. `wall_ns`: the wall clock, for the time window.
+    pub(crate) fn next_ready(&mut self, now: Instant, wall_ns: u64) -> Ready {
+        loop {
+            self.load_spool_head(wall_ns);
+            let Some(front) = self.pending.front() else {
+                return Ready::Nothing;
+            };
+            if front.attempts.not_before > now {
+                return Ready::At(front.attempts.not_before);
+            }
+            if front.payload.events == 0 || front.payload.wire.is_empty() {
+                let b = self.take_front();
+                self.settle(b, Some(GiveUp::Empty));
+                continue;
+            }
+            return Ready::Send {
+                seq: front.seq,
+                payload: front.payload.clone(),
+            };
+        }
+    }
+
+    /// The answer to batch `seq`'s request. `random` draws the backoff's
+    /// jitter.
+    pub(crate) fn complete(&mut self, seq: u64, outcome: Outcome, now: Instant, random: u64) {
+        let Some(front) = self.pending.front_mut().filter(|b| b.seq == seq) else {
+            debug_assert!(false, "an answer for batch {seq}, which is not the front");
+            return;
+        };
+        if !matches!(outcome, Outcome::NoCredentials { .. }) {
+            // Counted only when a request went out.
+            let c = &self.shared.counters;
+            add(&c.requests, 1);
+            add(&c.bytes_sent, front.payload.wire.len() as u64);
+            add(&c.bytes_raw, front.payload.raw_len as u64);
+        }
+        match outcome {
+            Outcome::Delivered => {
+                let b = self.take_front();
+                self.settle(b, None);
+            }
+            Outcome::Rejected { status, answer } => {
+                let b = self.take_front();
+                self.settle(b, Some(GiveUp::Rejected { status, answer }));
+            }
+            Outcome::Unauthorized { answer, renewable } => {
+                let first_401 = !std::mem::replace(&mut front.attempts.unauthorized, true);
+                // With fresh credentials to be had, the first retry goes out
+                // at once.
+                let delay = (renewable && first_401).then_some(Duration::ZERO);
+                let reason = format!("HTTP 401: {answer}");
+                self.failed(Some(DiagnosticKind::Unauthorized), reason, delay, now, random);
+            }
+            Outcome::NoCredentials { message } => self.failed(None, message, None, now, random),
+            Outcome::Retry { reason, retry_after } => {
+                front.attempts.unauthorized = false;
+                let delay = retry_after.map(|d| d.max(Duration::from_millis(1)));
+                self.failed(Some(DiagnosticKind::Retrying), reason, delay, now, random);
+            }
+        }
+    }
+
+    /// Counts a failed attempt of the front batch and schedules the next
+    /// (after `delay`, else the policy's backoff); out of tries, the batch
+    /// goes to the spool, or is given up on.
+    fn failed(
+        &mut self,
+        kind: Option<DiagnosticKind>,
+        reason: String,
+        delay: Option<Duration>,
+        now: Instant,
+        random: u64,
+    ) {
+        let tries = self.retry.max_tries;
+        let front = self.pending.front_mut().expect("the caller saw the front");
+        front.attempts.made += 1;
+        if front.attempts.made >= tries && self.spool.is_some() {
+            if front.from_spool {
+                // On disk already: it waits there, tried at the longest
+                // backoff, until it is delivered or too old for the service.
+                front.attempts.made = 0;
+                front.attempts.not_before = now + self.retry.max;
+                self.spool_not_before = front.attempts.not_before;
+                add(&self.shared.counters.retries, 1);
+                return;
+            }
+            if self.spill_front(None) {
+                self.spool_not_before = now + self.retry.max;
+                let bytes = self.spool.as_ref().map_or(0, Spool::bytes);
+                self.notes.push_back(Note::Spooled {
+                    reason,
+                    batches: self.spool_seqs.len(),
+                    bytes,
+                });
+                return;
+            }
+        }
+        let front = self.pending.front_mut().expect("still the front");
+        if front.attempts.made >= tries {
+            let b = self.take_front();
+            self.settle(b, Some(GiveUp::RetriesExhausted { tries, reason }));
+            return;
+        }
+        add(&self.shared.counters.retries, 1);
+        let attempt = front.attempts.made;
+        let backoff = backoff(&self.retry, attempt, random);
+        let delay = match delay {
+            Some(d) if d.is_zero() => d,
+            // A Retry-After longer than our backoff is honoured, up to the cap.
+            Some(d) => d.min(self.retry.max).max(backoff),
+            None => backoff,
+        };
+        front.attempts.not_before = now + delay;
+        self.notes.push_back(Note::Retrying {
+            kind,
+            attempt,
+            tries,
+            reason,
+            delay,
+        });
+    }
+
+    /// The one way a batch leaves: its memory is given back, it is counted
+    /// (delivered, or given up on and why), and a note tells the worker.
+    fn settle(&mut self, b: Batch, gave_up: Option<GiveUp>) {
+        let events = b.counted();
+        self.resolve(b.seq, events, b.accounting, gave_up);
+    }
+
+    fn resolve(&mut self, seq: u64, events: u64, accounting: Accounting, gave_up: Option<GiveUp>) {
+        self.shared.budget.release(accounting.reserved);
+        let c = &self.shared.counters;
+        let (counter, lost, unreport) = match &gave_up {
+            None => (&c.delivered, accounting.lost_before, DropCounts::default()),
+            Some(why) => {
+                let counter = match why {
+                    GiveUp::RetriesExhausted { .. } => &c.dropped_retries_exhausted,
+                    GiveUp::Shutdown => &c.dropped_shutdown,
+                    GiveUp::Rejected { .. } | GiveUp::Empty | GiveUp::TooOld | GiveUp::Unreadable { .. } => {
+                        &c.dropped_rejected
+                    }
+                };
+                (counter, accounting.lost_before + events, accounting.reported_drops)
+            }
+        };
+        add(counter, events);
+        self.notes.push_back(Note::Resolved(Resolved {
+            seq,
+            events,
+            lost,
+            unreport,
+            gave_up,
+        }));
+    }
+
+    /// Takes the front batch off the queue; if it is the spool's oldest,
+    /// the spool forgets it too.
+    fn take_front(&mut self) -> Batch {
+        let b = self.pending.pop_front().expect("the caller saw the front");
+        if b.from_spool {
+            self.spool_seqs.pop_front();
+            self.pop_spool();
+        }
+        b
+    }
+
+    fn pop_spool(&mut self) {
+        if let Some(spool) = &mut self.spool {
+            if let Err(e) = spool.pop_front() {
+                self.notes
+                    .push_back(Note::SpoolTrouble(format!("cannot update the spool: {e}")));
+            }
+        }
+    }
+
+    /// Puts the spool's oldest batch at the head of the queue (spooled
+    /// batches are older than any in memory), giving up on batches too old
+    /// for the service and unreadable ones.
+    fn load_spool_head(&mut self, wall_ns: u64) {
+        if self.pending.front().is_some_and(|b| b.from_spool) {
+            return;
+        }
+        loop {
+            let Some(spool) = self.spool.as_mut().filter(|s| !s.is_empty()) else {
+                return;
+            };
+            let seq = self.spool_seqs.front().copied().unwrap_or(0);
+            let events = spool.front_events();
+            let payload = match spool.front() {
+                Ok(Some(p)) => p,
+                Ok(None) => return,
+                Err(e) => {
+                    add(&self.shared.counters.spool_corrupt, 1);
+                    self.spool_seqs.pop_front();
+                    self.pop_spool();
+                    let why = GiveUp::Unreadable { error: e.to_string() };
+                    self.resolve(seq, events, Accounting::default(), Some(why));
+                    continue;
+                }
+            };
+            let too_old = wall_ns.saturating_sub(payload.first_time_ns) > self.time_window_ns;
+            self.pending.push_front(Batch {
+                seq,
+                payload,
+                accounting: Accounting::default(),
+                attempts: Attempts {
+                    made: 0,
+                    unauthorized: false,
+                    not_before: self.spool_not_before,
+                },
+                from_spool: true,
+            });
+            if !too_old {
+                return;
+            }
+            let b = self.take_front();
+            self.settle(b, Some(GiveUp::TooOld));
+        }
+    }
+
+    /// Writes the front batch (from memory) to the spool. Returns whether
+    /// it went there; if so it gave its memory back and, unless its request
+    /// is out (`in_flight`), left the queue. A batch whose request is out
+    /// stays at the head as the spool's oldest: delivered, it leaves the
+    /// spool; abandoned, it stays there for the next start.
+    fn spill_front(&mut self, in_flight: Option<u64>) -> bool {
+        let Some(spool) = &mut self.spool else {
+            return false;
+        };
+        let b = self.pending.front_mut().expect("the caller saw the front");
+        debug_assert!(!b.from_spool);
+        match spool.append(&b.payload) {
+            Ok(true) => {
+                self.shared.budget.release(std::mem::take(&mut b.accounting.reserved));
+                add(&self.shared.counters.spooled, b.counted());
+                self.spool_seqs.push_back(b.seq);
+                if in_flight == Some(b.seq) {
+                    b.from_spool = true;
+                } else {
+                    self.pending.pop_front();
+                }
+                true
+            }
+            Ok(false) => {
+                self.notes.push_back(Note::SpoolTrouble(
+                    "the spool is at its size cap; batches stay in memory or are dropped as without a spool".into(),
+                ));
+                false
+            }
+            Err(e) => {
+                self.notes
+                    .push_back(Note::SpoolTrouble(format!("cannot write to the spool: {e}")));
+                false
+            }
+        }
+    }
+
+    /// Moves every batch held in memory to the spool, oldest first,
+    /// keeping the order (the one whose request is out, `in_flight`, stays
+    /// at the head, see [`Outbox::spill_front`]). Returns the records moved.
+    pub(crate) fn spill_all(&mut self, in_flight: Option<u64>) -> u64 {
+        let mut moved = 0;
+        let mut head = None;
+        if let Some(b) = self.pending.front() {
+            let n = b.counted();
+            if !b.from_spool && in_flight == Some(b.seq) && self.spill_front(in_flight) {
+                moved += n;
+            }
+            if self.pending.front().is_some_and(|b| b.from_spool) {
+                head = self.pending.pop_front();
+            }
+        }
+        while let Some(b) = self.pending.front() {
+            let n = b.counted();
+            if !self.spill_front(None) {
+                break;
+            }
+            moved += n;
+        }
+        if let Some(h) = head {
+            self.pending.push_front(h);
+        }
+        moved
+    }
+
+    /// While the service is failing and half the budget is used, batches
+    /// waiting in memory move to disk, so the queue keeps taking records.
+    /// Not while a request is out: its answer is for the front batch.
+    pub(crate) fn spill_under_pressure(&mut self, in_flight: Option<u64>, now: Instant) {
+        let budget = &self.shared.budget;
+        if self.spool.is_none() || in_flight.is_some() || budget.used() <= budget.limit() / 2 {
+            return;
+        }
+        let waiting = self
+            .pending
+            .front()
+            .is_some_and(|b| b.attempts.not_before > now || b.attempts.made > 0);
+        if waiting {
+            self.spill_all(None);
+        }
+    }
+
+    /// The end: what is still in memory is given up on (a spooled head
+    /// stays on disk for the next start). Returns the records given up on.
+    pub(crate) fn finish(&mut self) -> u64 {
+        if self.pending.front().is_some_and(|b| b.from_spool) {
+            self.pending.pop_front();
+        }
+        let mut undelivered = 0;
+        while let Some(b) = self.pending.pop_front() {
+            undelivered += b.counted();
+            self.settle(b, Some(GiveUp::Shutdown));
+        }
+        undelivered
+    }
+}
+
+/// The wait before attempt `attempts + 1`: `base * 2^(attempts-1)`, capped
+/// at `max`, then a point between half and all of it drawn from `random`
+/// (jitter).
+pub(crate) fn backoff(policy: &RetryPolicy, attempts: u32, random: u64) -> Duration {
+    let exp = attempts.saturating_sub(1).min(32);
+    let full = policy.base.saturating_mul(1u32 << exp.min(31)).min(policy.max);
+    let nanos = full.as_nanos() as u64;
+    let half = nanos / 2;
+    Duration::from_nanos(half + if half == 0 { 0 } else { random % (half + 1) })
+}

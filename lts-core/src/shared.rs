@@ -1,0 +1,202 @@
+//! State the handles and the worker share: the queue [`Budget`], the
+//! counters behind [`Stats`], and the flags a shutdown sets.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Counters of everything the pipeline did, since it started.
+///
+/// At any flush that returned `Ok` or `Lost`, every record accepted has been
+/// accounted for: `enqueued + restored == delivered + dropped_rejected +
+/// dropped_retries_exhausted + dropped_shutdown + pending()`, and
+/// `pending()` is 0. Records refused by
+/// `send` (`dropped_queue_full`) were never enqueued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Records accepted by [`Shipper::send`]: a record is counted before
+    /// `send` returns `Ok`.
+    pub enqueued: u64,
+    /// Records the service acknowledged.
+    pub delivered: u64,
+    /// Records refused by `send` because the queue budget was used up (or
+    /// the shipper was shut down).
+    pub dropped_queue_full: u64,
+    /// Records in batches the service refused (400 and other non-retryable
+    /// answers), and records outside the service's time window.
+    pub dropped_rejected: u64,
+    /// Records in batches that ran out of retries.
+    pub dropped_retries_exhausted: u64,
+    /// Records still undelivered when the shutdown deadline passed.
+    pub dropped_shutdown: u64,
+    /// Lines cut because they were longer than the line limit.
+    pub truncated: u64,
+    /// Requests that were retries of an earlier attempt.
+    pub retries: u64,
+    /// HTTP requests made.
+    pub requests: u64,
+    /// Body bytes sent, after compression.
+    pub bytes_sent: u64,
+    /// Body bytes sent, before compression.
+    pub bytes_raw: u64,
+    /// Records written to the disk spool (they stay pending until delivered).
+    pub spooled: u64,
+    /// Records found in the disk spool at start, left by an earlier run.
+    pub restored: u64,
+    /// Spooled batches skipped because they failed their checksum or were
+    /// cut short by a crash (never sent).
+    pub spool_corrupt: u64,
+}
+
+impl Stats {
+    /// Records accepted but neither delivered nor given up on yet.
+    pub fn pending(&self) -> u64 {
+        (self.enqueued + self.restored).saturating_sub(
+            self.delivered + self.dropped_rejected + self.dropped_retries_exhausted + self.dropped_shutdown,
+        )
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub(crate) enqueued: AtomicU64,
+    pub(crate) delivered: AtomicU64,
+    pub(crate) dropped_queue_full: AtomicU64,
+    pub(crate) dropped_rejected: AtomicU64,
+    pub(crate) dropped_retries_exhausted: AtomicU64,
+    pub(crate) dropped_shutdown: AtomicU64,
+    pub(crate) truncated: AtomicU64,
+    pub(crate) retries: AtomicU64,
+    pub(crate) requests: AtomicU64,
+    pub(crate) bytes_sent: AtomicU64,
+    pub(crate) bytes_raw: AtomicU64,
+    pub(crate) spooled: AtomicU64,
+    pub(crate) restored: AtomicU64,
+    pub(crate) spool_corrupt: AtomicU64,
+}
+
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> Stats {
+        let get = |c: &AtomicU64| c.load(Ordering::Acquire);
+        Stats {
+            enqueued: get(&self.enqueued),
+            delivered: get(&self.delivered),
+            dropped_queue_full: get(&self.dropped_queue_full),
+            dropped_rejected: get(&self.dropped_rejected),
+            dropped_retries_exhausted: get(&self.dropped_retries_exhausted),
+            dropped_shutdown: get(&self.dropped_shutdown),
+            truncated: get(&self.truncated),
+            retries: get(&self.retries),
+            requests: get(&self.requests),
+            bytes_sent: get(&self.bytes_sent),
+            bytes_raw: get(&self.bytes_raw),
+            spooled: get(&self.spooled),
+            restored: get(&self.restored),
+            spool_corrupt: get(&self.spool_corrupt),
+        }
+    }
+}
+
+/// The memory budget: bytes held by queued records and unsent batches.
+pub(crate) struct Budget {
+    used: AtomicUsize,
+    limit: usize,
+    waiters: AtomicUsize,
+    lock: Mutex<()>,
+    room: Condvar,
+}
+
+impl Budget {
+    pub(crate) fn new(limit: usize) -> Budget {
+        Budget {
+            used: AtomicUsize::new(0),
+            limit,
+            waiters: AtomicUsize::new(0),
+            lock: Mutex::new(()),
+            room: Condvar::new(),
+        }
+    }
+
+    /// Takes `n` bytes of the budget if they are free. The total never
+    /// reads over the limit, not even for a moment.
+    #[inline]
+    pub(crate) fn try_reserve(&self, n: usize) -> bool {
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            if used + n > self.limit {
+                return false;
+            }
+            match self
+                .used
+                .compare_exchange_weak(used, used + n, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    /// Takes `n` bytes, waiting up to `max` for them.
+    pub(crate) fn reserve_within(&self, n: usize, max: Duration) -> bool {
+        if self.try_reserve(n) {
+            return true;
+        }
+        let deadline = Instant::now() + max;
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let ok = loop {
+            if self.try_reserve(n) {
+                break true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                break false;
+            }
+            guard = match self.room.wait_timeout(guard, deadline - now) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
+        };
+        drop(guard);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+        ok
+    }
+
+    /// Gives `n` bytes back.
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.used.fetch_sub(n, Ordering::AcqRel);
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.room.notify_all();
+        }
+    }
+
+    /// The budget.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Bytes in use now.
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+}
+
+/// State shared by the handles and the worker.
+pub(crate) struct Shared {
+    pub(crate) budget: Budget,
+    pub(crate) counters: Counters,
+    /// Set by the first shutdown; `send` refuses records from then on.
+    pub(crate) closed: AtomicBool,
+    /// Set when a shutdown stopped waiting for the worker (a request hung
+    /// past the deadline) and counted what was left as undelivered.
+    pub(crate) abandoned: AtomicBool,
+}
