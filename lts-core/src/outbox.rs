@@ -559,3 +559,432 @@ pub(crate) fn backoff(policy: &RetryPolicy, attempts: u32, random: u64) -> Durat
     let half = nanos / 2;
     Duration::from_nanos(half + if half == 0 { 0 } else { random % (half + 1) })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The outbox's state machine under a test's clock: no socket, no
+    //! sleep; every time is `t0` plus a stated offset.
+    use super::*;
+    use crate::config::Compression;
+    use crate::shared::Stats;
+
+    const WALL: u64 = 1_800_000_000_000_000_000;
+    const DAY_NS: u64 = 86_400_000_000_000;
+    const RESERVED: usize = 10;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn policy(max_tries: u32) -> RetryPolicy {
+        RetryPolicy {
+            max_tries,
+            base: ms(100),
+            max: ms(1_000),
+        }
+    }
+
+    struct Fixture {
+        outbox: Outbox,
+        shared: Arc<Shared>,
+        t0: Instant,
+        /// Events sealed so far, for the books.
+        sealed: u64,
+        _dir: Option<tempfile::TempDir>,
+    }
+
+    fn fixture(max_tries: u32, spool: bool) -> Fixture {
+        let shared = Arc::new(Shared::new(1 << 20));
+        let t0 = Instant::now();
+        let dir = spool.then(|| tempfile::tempdir().unwrap());
+        let spool = dir.as_ref().map(|d| (Spool::open(d.path(), 1 << 30).unwrap().0, 0));
+        Fixture {
+            outbox: Outbox::new(spool, policy(max_tries), 2 * DAY_NS, shared.clone(), t0),
+            shared,
+            t0,
+            sealed: 0,
+            _dir: dir,
+        }
+    }
+
+    fn payload(events: u64, byte: u8) -> Payload {
+        Payload {
+            wire: Arc::from(vec![byte; 10]),
+            compression: Compression::Snappy,
+            raw_len: 30,
+            events,
+            first_time_ns: WALL,
+        }
+    }
+
+    impl Fixture {
+        fn at(&self, offset_ms: u64) -> Instant {
+            self.t0 + ms(offset_ms)
+        }
+
+        /// Seals a batch of `events` holding `RESERVED` bytes of the budget.
+        fn seal(&mut self, events: u64) -> u64 {
+            assert!(self.shared.budget.try_reserve(RESERVED));
+            self.sealed += events;
+            let accounting = Accounting {
+                reserved: RESERVED,
+                ..Accounting::default()
+            };
+            self.outbox.push(payload(events, events as u8), accounting, self.t0)
+        }
+
+        fn ready(&mut self, offset_ms: u64) -> Ready {
+            self.outbox.next_ready(self.at(offset_ms), WALL)
+        }
+
+        /// Asks for the next batch at `offset_ms`; it must be `seq`.
+        fn send(&mut self, offset_ms: u64, seq: u64) -> Payload {
+            match self.ready(offset_ms) {
+                Ready::Send { seq: s, payload } if s == seq => payload,
+                other => panic!("expected batch {seq} at +{offset_ms} ms, got {other:?}"),
+            }
+        }
+
+        fn answer(&mut self, offset_ms: u64, seq: u64, outcome: Outcome) {
+            self.outbox.complete(seq, outcome, self.at(offset_ms), 0);
+        }
+
+        fn notes(&mut self) -> Vec<Note> {
+            std::iter::from_fn(|| self.outbox.take_note()).collect()
+        }
+
+        fn stats(&self) -> Stats {
+            self.shared.counters.snapshot()
+        }
+
+        /// Everything sealed is delivered or counted as given up on, and
+        /// the budget is all given back.
+        fn assert_books_balance(&self) {
+            let s = self.stats();
+            assert_eq!(
+                self.sealed,
+                s.delivered + s.dropped_rejected + s.dropped_retries_exhausted + s.dropped_shutdown,
+                "{s:?}"
+            );
+            assert_eq!(self.shared.budget.used(), 0);
+        }
+    }
+
+    fn retry_503() -> Outcome {
+        Outcome::Retry {
+            reason: "HTTP 503".into(),
+            retry_after: None,
+        }
+    }
+
+    fn resolved(notes: &[Note]) -> Vec<Resolved> {
+        notes
+            .iter()
+            .filter_map(|n| match n {
+                Note::Resolved(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter_between_half_and_all() {
+        let p = RetryPolicy {
+            max_tries: 10,
+            base: ms(100),
+            max: Duration::from_secs(1),
+        };
+        assert_eq!(backoff(&p, 1, 0), ms(50));
+        assert_eq!(backoff(&p, 1, u64::MAX - (u64::MAX % 50_000_001)), ms(50));
+        // Attempt 2: 200 ms in full, so between 100 and 200 ms.
+        assert_eq!(backoff(&p, 2, 100_000_000), ms(200));
+        assert_eq!(backoff(&p, 3, 0), ms(200));
+        assert_eq!(backoff(&p, 20, 0), ms(500));
+        for r in [1u64, 12345, u64::MAX] {
+            let d = backoff(&p, 5, r);
+            assert!(d >= ms(500) && d <= Duration::from_secs(1), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn retries_follow_the_backoff_schedule_then_the_batch_is_given_up() {
+        let mut f = fixture(4, false);
+        let seq = f.seal(5);
+        // With no jitter drawn (random 0) each wait is half the full
+        // backoff: 50, 100, 200 ms.
+        let mut at = 0;
+        for (attempt, wait) in [(1, 50), (2, 100), (3, 200)] {
+            f.send(at, seq);
+            f.answer(at, seq, retry_503());
+            assert_eq!(f.ready(at + wait - 1), Ready::At(f.at(at + wait)));
+            assert_eq!(
+                f.notes(),
+                vec![Note::Retrying {
+                    kind: Some(DiagnosticKind::Retrying),
+                    attempt,
+                    tries: 4,
+                    reason: "HTTP 503".into(),
+                    delay: ms(wait),
+                }]
+            );
+            at += wait;
+        }
+        f.send(at, seq);
+        f.answer(at, seq, retry_503());
+        let notes = f.notes();
+        assert_eq!(
+            resolved(&notes),
+            vec![Resolved {
+                seq,
+                events: 5,
+                lost: 5,
+                unreport: DropCounts::default(),
+                gave_up: Some(GiveUp::RetriesExhausted {
+                    tries: 4,
+                    reason: "HTTP 503".into()
+                }),
+            }]
+        );
+        let s = f.stats();
+        assert_eq!((s.requests, s.retries, s.dropped_retries_exhausted), (4, 3, 5));
+        assert_eq!(f.ready(at), Ready::Nothing);
+        f.assert_books_balance();
+    }
+
+    #[test]
+    fn a_retry_after_is_honoured_up_to_the_longest_backoff() {
+        let mut f = fixture(10, false);
+        let seq = f.seal(1);
+        f.send(0, seq);
+        let answer = |secs| Outcome::Retry {
+            reason: "HTTP 429".into(),
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        f.answer(0, seq, answer(60));
+        assert_eq!(f.ready(0), Ready::At(f.at(1_000)), "capped at the policy's max");
+        f.send(1_000, seq);
+        f.answer(1_000, seq, answer(0));
+        // A Retry-After shorter than the backoff: the backoff (100 ms).
+        assert_eq!(f.ready(1_000), Ready::At(f.at(1_100)));
+    }
+
+    #[test]
+    fn a_refused_batch_is_dropped_alone_and_the_next_goes_out() {
+        let mut f = fixture(10, false);
+        let (a, b) = (f.seal(3), f.seal(4));
+        f.send(0, a);
+        f.answer(
+            0,
+            a,
+            Outcome::Rejected {
+                status: 400,
+                answer: "LTS.0009 invalid".into(),
+            },
+        );
+        let gone = resolved(&f.notes());
+        assert_eq!(gone.len(), 1);
+        assert_eq!((gone[0].seq, gone[0].lost), (a, 3));
+        f.send(0, b);
+        f.answer(0, b, Outcome::Delivered);
+        assert_eq!(resolved(&f.notes())[0].gave_up, None);
+        let s = f.stats();
+        assert_eq!((s.dropped_rejected, s.delivered, s.retries), (3, 4, 0));
+        assert_eq!(f.outbox.done_below(), f.outbox.next_seq());
+        f.assert_books_balance();
+    }
+
+    #[test]
+    fn a_401_with_fresh_credentials_is_retried_at_once_then_backs_off() {
+        let mut f = fixture(10, false);
+        let seq = f.seal(2);
+        let unauthorized = |renewable| Outcome::Unauthorized {
+            answer: "SVCSTG.ALS.403.105".into(),
+            renewable,
+        };
+        f.send(0, seq);
+        f.answer(0, seq, unauthorized(true));
+        // Renewed: the next attempt goes out now.
+        f.send(0, seq);
+        f.answer(0, seq, unauthorized(true));
+        // A second 401 in a row: the fresh credential was refused too.
+        assert_eq!(f.ready(0), Ready::At(f.at(100)));
+        f.send(100, seq);
+        f.answer(100, seq, Outcome::Delivered);
+        assert_eq!(f.stats().retries, 2);
+
+        // A credential that cannot be renewed (a static token): backoff.
+        let seq = f.seal(1);
+        f.send(100, seq);
+        f.answer(100, seq, unauthorized(false));
+        assert_eq!(f.ready(100), Ready::At(f.at(150)));
+    }
+
+    #[test]
+    fn out_of_tries_a_batch_waits_in_the_spool_and_goes_out_first_as_it_was() {
+        let mut f = fixture(2, true);
+        let (a, b) = (f.seal(3), f.seal(4));
+        let sent = f.send(0, a);
+        f.answer(0, a, retry_503());
+        f.send(50, a);
+        f.answer(50, a, retry_503());
+        let notes = f.notes();
+        assert!(
+            matches!(notes.last(), Some(Note::Spooled { batches: 1, .. })),
+            "{notes:?}"
+        );
+        assert_eq!(f.stats().spooled, 3);
+        assert_eq!(
+            f.shared.budget.used(),
+            RESERVED,
+            "the spooled batch gave its memory back"
+        );
+        // The spooled batch is older than b: it goes first, after the
+        // longest backoff, with the same bytes and the same compression.
+        assert_eq!(f.ready(50), Ready::At(f.at(1_050)));
+        let again = f.send(1_050, a);
+        assert_eq!(again, sent);
+        assert_eq!(again.compression, Compression::Snappy);
+        f.answer(1_050, a, Outcome::Delivered);
+        f.send(1_050, b);
+        f.answer(1_050, b, Outcome::Delivered);
+        assert!(f.outbox.is_empty());
+        assert_eq!(f.stats().delivered, 7);
+        f.assert_books_balance();
+    }
+
+    #[test]
+    fn spilled_batches_are_replayed_in_the_order_they_were_sealed() {
+        let mut f = fixture(10, true);
+        let seqs: Vec<u64> = (1..=4).map(|n| f.seal(n)).collect();
+        assert_eq!(f.outbox.spill_all(None), 1 + 2 + 3 + 4);
+        assert_eq!(f.shared.budget.used(), 0);
+        assert_eq!(f.outbox.done_below(), seqs[0], "a flush still waits for them");
+        for &seq in &seqs {
+            f.send(0, seq);
+            f.answer(0, seq, Outcome::Delivered);
+        }
+        assert_eq!(f.outbox.done_below(), f.outbox.next_seq());
+        f.assert_books_balance();
+    }
+
+    #[test]
+    fn the_batch_whose_request_is_out_is_spooled_in_place_and_leaves_the_spool_when_delivered() {
+        let mut f = fixture(10, true);
+        let (a, b) = (f.seal(1), f.seal(2));
+        f.send(0, a);
+        // The shutdown spills everything while a's request is out.
+        assert_eq!(f.outbox.spill_all(Some(a)), 3);
+        f.answer(0, a, Outcome::Delivered);
+        // a left the spool with its delivery; b is read back from disk.
+        f.send(0, b);
+        f.answer(0, b, Outcome::Delivered);
+        assert!(f.outbox.is_empty());
+        assert_eq!(f.stats().delivered, 3);
+        f.assert_books_balance();
+    }
+
+    #[test]
+    fn the_end_counts_what_is_in_memory_and_leaves_the_spool_alone() {
+        let mut f = fixture(1, true);
+        let a = f.seal(5);
+        f.send(0, a);
+        f.answer(0, a, retry_503()); // out of its one try: spooled
+        f.seal(6);
+        f.seal(7);
+        assert!(matches!(f.ready(0), Ready::At(_)), "the spooled head waits");
+        assert_eq!(f.outbox.finish(), 13);
+        let s = f.stats();
+        assert_eq!((s.dropped_shutdown, s.spooled, s.delivered), (13, 5, 0));
+        let gave_up: Vec<_> = resolved(&f.notes()).into_iter().map(|r| r.gave_up).collect();
+        assert_eq!(gave_up, vec![Some(GiveUp::Shutdown), Some(GiveUp::Shutdown)]);
+    }
+
+    #[test]
+    fn a_spooled_batch_older_than_the_window_is_given_up_before_sending() {
+        let mut f = fixture(1, true);
+        let a = f.seal(2);
+        f.outbox.spill_all(None);
+        // Three days later.
+        assert_eq!(f.outbox.next_ready(f.t0, WALL + 3 * DAY_NS), Ready::Nothing);
+        let gone = resolved(&f.notes());
+        assert_eq!((gone[0].seq, gone[0].gave_up.clone()), (a, Some(GiveUp::TooOld)));
+        assert_eq!(f.stats().dropped_rejected, 2);
+        f.assert_books_balance();
+    }
+
+    #[test]
+    fn a_lost_batch_owes_its_drop_report_again_and_a_delivered_one_does_not() {
+        let mut f = fixture(1, false);
+        let told = DropCounts {
+            queue_full: 7,
+            ..DropCounts::default()
+        };
+        for outcome in [Outcome::Delivered, retry_503()] {
+            let accounting = Accounting {
+                internal: 1,
+                reported_drops: told,
+                ..Accounting::default()
+            };
+            let seq = f.outbox.push(payload(3, 1), accounting, f.t0);
+            f.send(0, seq);
+            f.answer(0, seq, outcome);
+        }
+        let owed: Vec<_> = resolved(&f.notes())
+            .into_iter()
+            .map(|r| (r.events, r.unreport))
+            .collect();
+        assert_eq!(owed, vec![(2, DropCounts::default()), (2, told)]);
+    }
+
+    #[test]
+    fn the_books_balance_through_every_kind_of_answer() {
+        let mut f = fixture(3, false);
+        let script = [
+            vec![Outcome::Delivered],
+            vec![retry_503(), Outcome::Delivered],
+            vec![Outcome::Rejected {
+                status: 413,
+                answer: String::new(),
+            }],
+            vec![retry_503(), retry_503(), retry_503()],
+            vec![
+                Outcome::NoCredentials {
+                    message: "IAM down".into(),
+                },
+                Outcome::Delivered,
+            ],
+        ];
+        let mut at = 0;
+        for (i, answers) in script.into_iter().enumerate() {
+            let seq = f.seal(i as u64 + 1);
+            for outcome in answers {
+                loop {
+                    match f.ready(at) {
+                        Ready::At(t) => at = (t - f.t0).as_millis() as u64,
+                        Ready::Send { seq: s, .. } => {
+                            assert_eq!(s, seq);
+                            break;
+                        }
+                        Ready::Nothing => panic!("batch {seq} vanished"),
+                    }
+                }
+                f.answer(at, seq, outcome);
+            }
+        }
+        let left = f.seal(10);
+        assert_eq!(f.outbox.finish(), 10);
+        let s = f.stats();
+        assert_eq!(
+            (
+                s.delivered,
+                s.dropped_rejected,
+                s.dropped_retries_exhausted,
+                s.dropped_shutdown
+            ),
+            (1 + 2 + 5, 3, 4, 10)
+        );
+        assert_eq!(s.requests, 1 + 2 + 1 + 3 + 1, "NoCredentials sent nothing");
+        assert!(left > 0);
+        f.assert_books_balance();
+    }
+}

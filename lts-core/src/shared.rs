@@ -200,3 +200,15 @@ pub(crate) struct Shared {
     /// past the deadline) and counted what was left as undelivered.
     pub(crate) abandoned: AtomicBool,
 }
+
+impl Shared {
+    /// Fresh state with a budget of `queue_bytes`.
+    pub(crate) fn new(queue_bytes: usize) -> Shared {
+        Shared {
+            budget: Budget::new(queue_bytes),
+            counters: Counters::default(),
+            closed: AtomicBool::new(false),
+            abandoned: AtomicBool::new(false),
+        }
+    }
+}

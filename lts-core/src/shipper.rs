@@ -1,7 +1,7 @@
 //! [`Shipper`], the handle callers send records through, and [`Guard`],
 //! which flushes and stops it on drop.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
@@ -15,7 +15,7 @@ use crate::diag::{Diagnostic, DiagnosticKind, ErrorHook};
 use crate::error::{Error, ErrorKind, FlushError};
 use crate::intake::{Control, Queued};
 use crate::record::Record;
-use crate::shared::{add, Budget, Counters, Shared, Stats};
+use crate::shared::{add, Shared, Stats};
 use crate::transport::Transport;
 use crate::worker::Worker;
 
@@ -85,12 +85,7 @@ impl Shipper {
 
     /// [`Shipper::start`] delivering through `deliver` (tests script it).
     pub(crate) fn start_with(config: Config, deliver: impl Deliver) -> Result<(Shipper, Guard), Error> {
-        let shared = Arc::new(Shared {
-            budget: Budget::new(config.queue_bytes),
-            counters: Counters::default(),
-            closed: AtomicBool::new(false),
-            abandoned: AtomicBool::new(false),
-        });
+        let shared = Arc::new(Shared::new(config.queue_bytes));
         let (tx, rx): (Sender<Queued>, Receiver<Queued>) = crossbeam_channel::unbounded();
         let (control, control_rx) = crossbeam_channel::unbounded();
         let worker = Worker::new(&config, rx, control_rx, shared.clone(), deliver)?;
