@@ -687,3 +687,6 @@ fn next_random(state: &mut u64) -> u64 {
     *state = x;
     x
 }
+
+#[cfg(test)]
+mod tests;
