@@ -1169,8 +1169,8 @@ impl MockLts {
     }
 
     /// Events accepted and kept, in the order they were recorded (the order of
-    /// arrival for one client sending one request at a time). Empty in
-    /// counting-only mode.
+    /// arrival for one client sending one request at a time); only the last
+    /// [`MockBuilder::keep_last`] when that is set. Empty in counting-only mode.
     pub fn events(&self) -> Vec<ReceivedEvent> {
         self.shared.store().events.iter().cloned().collect()
     }
@@ -1199,8 +1199,8 @@ impl MockLts {
         self.shared.store().stats.events
     }
 
-    /// Every request, accepted or not, in arrival (index) order. Empty in
-    /// counting-only mode.
+    /// Every request, accepted or not, in arrival (index) order; only the last
+    /// [`MockBuilder::keep_last`] when that is set. Empty in counting-only mode.
     pub fn requests(&self) -> Vec<RequestLog> {
         let mut v: Vec<RequestLog> = self.shared.store().requests.iter().cloned().collect();
         v.sort_by_key(|r| r.index);

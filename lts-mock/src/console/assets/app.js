@@ -43,12 +43,17 @@ function timeOfDay(t) {
   return rfc3339(t).slice(11, 29);
 }
 
-/** A duration in ns (BigInt or Number), exact: "180 ns", "1.234 µs", "12.345678 ms", "1.234567890 s". */
-function fmtDur(d) {
+/** A duration in ns (BigInt or Number), exact: "180 ns", "1.234 µs", "12.345678 ms", "1.234567890 s";
+ * with `trim`, without trailing zeros ("100 ms"). */
+function fmtDur(d, trim) {
   let n = BigInt(d);
   const neg = n < 0n;
   if (neg) n = -n;
-  const frac = (v, unit, digits) => (v / unit).toString() + "." + (v % unit).toString().padStart(digits, "0");
+  const frac = (v, unit, digits) => {
+    let f = (v % unit).toString().padStart(digits, "0");
+    if (trim) f = f.replace(/0+$/, "");
+    return (v / unit).toString() + (f ? "." + f : "");
+  };
   let s;
   if (n < 1000n) s = n + " ns";
   else if (n < 1000000n) s = frac(n, 1000n, 3) + " µs";
@@ -382,8 +387,8 @@ function renderTimeline() {
   }
   c.dataset.marks = String(marks);
   c.dataset.lanes = String(ls.length);
-  const perPx = span / w >= 1 ? `${fmtDur(Math.round(span / w))} per pixel` : `${Math.round(w / span)} pixels per ns`;
-  $("tl-scale").textContent = `window ${fmtDur(Math.round(span))} · ${perPx} · ticks every ${fmtDur(step)}`;
+  const perPx = span / w >= 1 ? `${fmtDur(Math.round(span / w), true)} per pixel` : `${Math.round(w / span)} pixels per ns`;
+  $("tl-scale").textContent = `window ${fmtDur(Math.round(span), true)} · ${perPx} · ticks every ${fmtDur(step, true)}`;
 }
 
 function nearest(px, py) {
@@ -511,12 +516,15 @@ async function poll() {
     bound();
     boundRequests();
     renderStatus(p);
-    if (changed) {
+    more = p.events.length >= MAX_ROWS || p.requests.length >= MAX_ROWS;
+    state.dirty = state.dirty || changed;
+    // Catching up on a full ring: draw once, at the end.
+    if (state.dirty && !more) {
+      state.dirty = false;
       refilter();
       renderRequests();
       if (state.selected !== null) renderDetail();
     }
-    more = p.events.length >= MAX_ROWS || p.requests.length >= MAX_ROWS;
     $("conn").textContent = "live";
     $("conn").className = "conn live";
   } catch (err) {
