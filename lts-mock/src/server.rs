@@ -366,7 +366,8 @@ impl Store {
             *n += 1;
             log.attempt = *n;
         }
-        if let Some(old) = self.requests.push(log) {
+        // Only a numbered request counted towards its hash.
+        if let Some(old) = self.requests.push(log).filter(|old| old.attempt > 0) {
             if let Some(n) = self.attempts.get_mut(&old.body_sha256_or_hash) {
                 *n -= 1;
                 if *n == 0 {
