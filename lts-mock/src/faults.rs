@@ -247,6 +247,23 @@ impl Faults {
         s.expire_after = None;
     }
 
+    /// The faults set now, for the console (no token, no seed state).
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        let s = self.lock();
+        serde_json::json!({
+            "fail_next": s.fail_next,
+            "fail_next_status": s.fail_next_status,
+            "fail_fraction": s.fraction.as_ref().map(|f| f.p),
+            "fail_fraction_status": s.fraction.as_ref().map(|f| f.status),
+            "delay_next": s.delay_next,
+            "delay_ms": s.delay.as_millis() as u64,
+            "drop_next": s.drop_next,
+            "hang_next": s.hang_next,
+            "fail_requests": s.fail_requests.len(),
+            "token_expired": s.token_expired,
+        })
+    }
+
     /// The static token currently accepted.
     pub(crate) fn token(&self) -> String {
         self.lock().token.clone()

@@ -71,6 +71,29 @@
 //! requests and [`RequestLog::auth`] says which credential each request used.
 //! Faults apply to token requests too ([`Faults::fail_iam_next`] to them only).
 //!
+//! # The console
+//!
+//! With [`MockBuilder::console`] (`lts-mock --ui`) the same port serves a web
+//! page at `/` ([`MockLts::console_url`]): a live tail of the events kept,
+//! sorted by their nanosecond time, filters, one event in full with the
+//! request that carried it, a timeline with one lane per thread, and the
+//! faults switchable. Its assets are compiled into the crate. Its JSON API:
+//!
+//! - `GET /api/poll?events=E&requests=R&limit=L`: the kept events with
+//!   sequence number `E` or later and the kept requests from `R` on (at most
+//!   `L` of each, default 2,000), with the counters and the faults;
+//!   `next_events`/`next_requests` are the numbers to ask for next. Sequence
+//!   numbers count every event (request) ever kept, so the evicted ones show
+//!   as a gap (`evicted_events`).
+//! - `GET /api/faults`: the faults set now; `POST /api/faults` with
+//!   `Content-Type: application/json` and one of `{"action":"fail_next","n":2,"status":503}`,
+//!   `{"action":"fail_fraction","p":0.3,"status":503,"seed":1}`,
+//!   `{"action":"delay_next","n":1,"ms":2000}`, `{"action":"drop_next","n":1}`,
+//!   `{"action":"clear"}`; a bad one is 400 naming what was wrong.
+//!
+//! Console requests are neither recorded nor faulted. A console keeps the
+//! last [`DEFAULT_KEEP_LAST`] events unless [`MockBuilder::keep_last`] says otherwise.
+//!
 //! # Drop and hang
 //!
 //! The mock accepts connections itself and relays their bytes to tiny_http, so it
@@ -82,10 +105,12 @@
 
 use std::collections::BTreeMap;
 
+mod console;
 pub mod error_codes;
 mod faults;
 mod iam;
 mod relay;
+mod ring;
 mod server;
 mod sign;
 mod validate;
@@ -99,6 +124,10 @@ pub const PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
 pub const LOG_GROUP_ID: &str = "0a1b2c3d-0000-4000-8000-000000000001";
 /// The log stream id the mock serves by default (36 characters, UUID form).
 pub const LOG_STREAM_ID: &str = "0a1b2c3d-0000-4000-8000-000000000002";
+
+/// How many events (and requests) a mock serving the console keeps when
+/// [`MockBuilder::keep_last`] is not set; `lts-mock --ring N` changes it.
+pub const DEFAULT_KEEP_LAST: usize = 10_000;
 
 /// The `Content-Type` the service requires, byte for byte (case aside).
 pub const CONTENT_TYPE: &str = validate::CONTENT_TYPE;
@@ -223,6 +252,12 @@ pub struct RequestLog {
     /// 0 in counting-only mode, which does not hash, and for token requests,
     /// whose body holds a password.
     pub body_sha256_or_hash: u64,
+    /// Which time these exact bytes arrived: 1 for the first request whose
+    /// body had this [`body_sha256_or_hash`](Self::body_sha256_or_hash), 2 for
+    /// the next (a retry), and so on, counting the requests still kept
+    /// ([`MockBuilder::keep_last`]). 0 when not hashed (counting-only mode,
+    /// token requests) and when the path named no reporting endpoint.
+    pub attempt: u32,
     /// Whether it was a token request to the IAM stand-in (`/v3/auth/tokens`).
     pub iam: bool,
     /// The credential it presented, never in full: `"token:<first 8 characters>"`

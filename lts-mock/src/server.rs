@@ -8,10 +8,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::console;
 use crate::error_codes as codes;
 use crate::faults::{Action, Auth, Decision, Faults};
 use crate::iam::{self, Iam, TokenState, User};
 use crate::relay::Relay;
+use crate::ring::Ring;
 use crate::sign;
 use crate::validate::{self, Ids, Reject, Report};
 use crate::{Api, ReceivedEvent, RequestLog, Stats};
@@ -39,6 +41,8 @@ pub struct MockBuilder {
     now_ns: Option<NowFn>,
     users: Vec<User>,
     keys: HashMap<String, String>,
+    keep_last: Option<usize>,
+    console: bool,
 }
 
 impl Default for MockBuilder {
@@ -59,6 +63,8 @@ impl Default for MockBuilder {
             now_ns: None,
             users: Vec::new(),
             keys: HashMap::new(),
+            keep_last: None,
+            console: false,
         }
     }
 }
@@ -76,6 +82,8 @@ impl std::fmt::Debug for MockBuilder {
                 &self.users.iter().map(|u| (&u.name, &u.domain)).collect::<Vec<_>>(),
             )
             .field("access_keys", &self.keys.keys().collect::<Vec<_>>())
+            .field("keep_last", &self.keep_last)
+            .field("console", &self.console)
             .finish_non_exhaustive()
     }
 }
@@ -183,6 +191,26 @@ impl MockBuilder {
         self
     }
 
+    /// Keep only the last `n` events and the last `n` requests, so that a long
+    /// run does not grow without limit: older ones are evicted and counted
+    /// ([`MockLts::evicted_events`], [`MockLts::evicted_requests`]); the
+    /// counters in [`MockLts::stats`] still cover everything. By default every
+    /// one is kept, unless the console is on ([`console`](Self::console)),
+    /// which keeps [`DEFAULT_KEEP_LAST`](crate::DEFAULT_KEEP_LAST).
+    pub fn keep_last(mut self, n: usize) -> Self {
+        self.keep_last = Some(n);
+        self
+    }
+
+    /// Serve the local console, a web page of the events received, at
+    /// [`MockLts::console_url`] (`/`, beside the reporting endpoints), with its
+    /// JSON API under `/api/` (see the `console` section of the crate docs).
+    /// Console requests are not recorded and do not meet the [`Faults`].
+    pub fn console(mut self, on: bool) -> Self {
+        self.console = on;
+        self
+    }
+
     /// Starts the server. Fails if an id is malformed (`InvalidInput`) or the
     /// address cannot be bound.
     pub fn build(self) -> io::Result<MockLts> {
@@ -215,7 +243,13 @@ impl MockBuilder {
             .ok_or_else(|| io::Error::other("lts-mock: internal server has no IP address"))?;
         let server = Arc::new(server);
 
+        let keep_last = match (self.keep_last, self.console) {
+            (Some(n), _) => Some(n),
+            (None, true) => Some(crate::DEFAULT_KEEP_LAST),
+            (None, false) => None,
+        };
         let shared = Arc::new(Shared {
+            console: self.console,
             ids: self.ids,
             counting_only: self.counting_only,
             max_line_bytes: self.max_line_bytes,
@@ -225,7 +259,12 @@ impl MockBuilder {
             on_request: self.on_request,
             faults: Faults::new(self.token),
             iam: Iam::new(self.users, self.keys, token_seed(local)),
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(Store {
+                events: Ring::new(keep_last),
+                requests: Ring::new(keep_last),
+                attempts: HashMap::new(),
+                stats: Stats::default(),
+            }),
             store_cv: Condvar::new(),
             life: Mutex::new(Life::default()),
             life_cv: Condvar::new(),
@@ -293,15 +332,16 @@ fn stop_accept(stopping: &AtomicBool, addr: SocketAddr, accept: JoinHandle<()>) 
     }
 }
 
-struct Shared {
-    ids: Ids,
+pub(crate) struct Shared {
+    console: bool,
+    pub(crate) ids: Ids,
     counting_only: bool,
     max_line_bytes: usize,
     max_body_bytes: usize,
     now_ns: NowFn,
     on_event: Option<EventFn>,
     on_request: Option<RequestFn>,
-    faults: Faults,
+    pub(crate) faults: Faults,
     iam: Iam,
     store: Mutex<Store>,
     store_cv: Condvar,
@@ -310,11 +350,32 @@ struct Shared {
     relay: Arc<Relay>,
 }
 
-#[derive(Default)]
-struct Store {
-    events: Vec<ReceivedEvent>,
-    requests: Vec<RequestLog>,
-    stats: Stats,
+pub(crate) struct Store {
+    pub(crate) events: Ring<ReceivedEvent>,
+    pub(crate) requests: Ring<RequestLog>,
+    /// Body hash -> how many kept requests carried it, for [`RequestLog::attempt`].
+    attempts: HashMap<u64, u32>,
+    pub(crate) stats: Stats,
+}
+
+impl Store {
+    /// Keeps a request, numbering its attempt and forgetting an evicted one's.
+    fn push_request(&mut self, mut log: RequestLog) {
+        if log.body_sha256_or_hash != 0 && log.api.is_some() {
+            let n = self.attempts.entry(log.body_sha256_or_hash).or_insert(0);
+            *n += 1;
+            log.attempt = *n;
+        }
+        // Only a numbered request counted towards its hash.
+        if let Some(old) = self.requests.push(log).filter(|old| old.attempt > 0) {
+            if let Some(n) = self.attempts.get_mut(&old.body_sha256_or_hash) {
+                *n -= 1;
+                if *n == 0 {
+                    self.attempts.remove(&old.body_sha256_or_hash);
+                }
+            }
+        }
+    }
 }
 
 #[derive(Default)]
@@ -324,7 +385,7 @@ struct Life {
 }
 
 impl Shared {
-    fn store(&self) -> MutexGuard<'_, Store> {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -386,17 +447,21 @@ impl Shared {
                 s.discarded_out_of_window += discarded;
             }
             if !self.counting_only {
-                st.requests.push(log.clone());
+                st.push_request(log.clone());
                 if let Some(f) = &self.on_event {
                     // Clone only when a callback needs them after the lock.
-                    st.events.extend(events.iter().cloned());
+                    for e in &events {
+                        st.events.push(e.clone());
+                    }
                     drop(st);
                     self.store_cv.notify_all();
                     for e in &events {
                         f(e);
                     }
                 } else {
-                    st.events.extend(events);
+                    for e in events {
+                        st.events.push(e);
+                    }
                     drop(st);
                     self.store_cv.notify_all();
                 }
@@ -419,29 +484,42 @@ fn dispatch_loop(shared: &Arc<Shared>, server: &tiny_http::Server) {
             Err(_) if shared.life().shutting_down => break,
             Err(_) => continue,
         };
-        let decision = shared.faults.decide(index, iam::is_iam_target(request.url()));
-        shared.life().workers += 1;
-        let worker_shared = Arc::clone(shared);
-        let (tx, rx) = std::sync::mpsc::channel::<(tiny_http::Request, Decision)>();
-        let spawned = thread::Builder::new()
-            .name(format!("lts-mock-req-{index}"))
-            .spawn(move || {
-                if let Ok((request, decision)) = rx.recv() {
-                    handle(&worker_shared, request, index, decision);
-                }
-                worker_shared.worker_done();
-            });
-        match spawned {
-            Ok(_) => {
-                let _ = tx.send((request, decision));
-            }
-            Err(_) => {
-                // No thread to be had: answer on this one.
-                handle(shared, request, index, decision);
-                shared.worker_done();
-            }
+        // The console's page and API: not indexed, recorded or faulted.
+        if shared.console && console::is_console_target(request.url()) {
+            spawn_worker(shared, "lts-mock-console".into(), request, console::serve);
+            continue;
         }
+        let decision = shared.faults.decide(index, iam::is_iam_target(request.url()));
+        spawn_worker(
+            shared,
+            format!("lts-mock-req-{index}"),
+            (request, index, decision),
+            |shared, (request, index, decision)| handle(shared, request, index, decision),
+        );
         index += 1;
+    }
+}
+
+/// Runs `work(shared, job)` on a new thread counted as a worker (on this one
+/// when no thread can be had).
+fn spawn_worker<J: Send + 'static>(shared: &Arc<Shared>, name: String, job: J, work: fn(&Shared, J)) {
+    shared.life().workers += 1;
+    let worker_shared = Arc::clone(shared);
+    let (tx, rx) = std::sync::mpsc::channel::<J>();
+    let spawned = thread::Builder::new().name(name).spawn(move || {
+        if let Ok(job) = rx.recv() {
+            work(&worker_shared, job);
+        }
+        worker_shared.worker_done();
+    });
+    match spawned {
+        Ok(_) => {
+            let _ = tx.send(job);
+        }
+        Err(_) => {
+            work(shared, job);
+            shared.worker_done();
+        }
     }
 }
 
@@ -789,6 +867,7 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
         api: None,
         fault: None,
         body_sha256_or_hash: 0,
+        attempt: 0,
         iam: is_iam,
         auth: if is_iam {
             None
@@ -1091,10 +1170,28 @@ impl MockLts {
     }
 
     /// Events accepted and kept, in the order they were recorded (the order of
-    /// arrival for one client sending one request at a time). Empty in
-    /// counting-only mode.
+    /// arrival for one client sending one request at a time); only the last
+    /// [`MockBuilder::keep_last`] when that is set. Empty in counting-only mode.
     pub fn events(&self) -> Vec<ReceivedEvent> {
-        self.shared.store().events.clone()
+        self.shared.store().events.iter().cloned().collect()
+    }
+
+    /// Events evicted to keep only the last [`MockBuilder::keep_last`]; 0 when
+    /// every event is kept.
+    pub fn evicted_events(&self) -> u64 {
+        self.shared.store().events.evicted()
+    }
+
+    /// Requests evicted to keep only the last [`MockBuilder::keep_last`]; 0
+    /// when every request is kept.
+    pub fn evicted_requests(&self) -> u64 {
+        self.shared.store().requests.evicted()
+    }
+
+    /// The console's address (`http://IP:PORT/`) when it is served
+    /// ([`MockBuilder::console`]).
+    pub fn console_url(&self) -> Option<String> {
+        self.shared.console.then(|| format!("{}/", self.endpoint()))
     }
 
     /// Number of events accepted and kept (also in counting-only mode, where it
@@ -1103,10 +1200,10 @@ impl MockLts {
         self.shared.store().stats.events
     }
 
-    /// Every request, accepted or not, in arrival (index) order. Empty in
-    /// counting-only mode.
+    /// Every request, accepted or not, in arrival (index) order; only the last
+    /// [`MockBuilder::keep_last`] when that is set. Empty in counting-only mode.
     pub fn requests(&self) -> Vec<RequestLog> {
-        let mut v = self.shared.store().requests.clone();
+        let mut v: Vec<RequestLog> = self.shared.store().requests.iter().cloned().collect();
         v.sort_by_key(|r| r.index);
         v
     }

@@ -143,3 +143,76 @@ fn malformed_credentials_arguments_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+#[test]
+fn ui_serves_the_console_and_ring_bounds_the_events() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lts-mock"))
+        .args(["--port", "0", "--ui", "--ring", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let (mut endpoint, mut console) = (None, None);
+    while console.is_none() {
+        line.clear();
+        assert_ne!(out.read_line(&mut line).unwrap(), 0, "binary exited early");
+        if let Some(rest) = line.trim_end().strip_prefix("lts-mock listening on ") {
+            endpoint = Some(rest.to_string());
+        }
+        if let Some(rest) = line.trim_end().strip_prefix("console: ") {
+            console = Some(rest.to_string());
+        }
+    }
+    let endpoint = endpoint.expect("the endpoint before the console");
+    assert_eq!(console.unwrap(), format!("{endpoint}/ (keeps the last 2 events)"));
+    let mut page = agent().get(format!("{endpoint}/")).call().unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.body_mut().read_to_string().unwrap().contains("lts-mock console"));
+
+    let url = format!(
+        "{endpoint}/v2/{PROJECT_ID}/lts/groups/{LOG_GROUP_ID}/streams/{LOG_STREAM_ID}/tenant/contents/high-accuracy"
+    );
+    let token = default_token();
+    let headers = [("X-Auth-Token", token.as_str()), ("Content-Type", CONTENT_TYPE)];
+    let t = now_ns();
+    for (i, l) in ["one", "two", "three"].iter().enumerate() {
+        let a = send(
+            &agent(),
+            &url,
+            &headers,
+            ha_body(t + i as u64, &[l]).to_string().as_bytes(),
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let mut poll = agent().get(format!("{endpoint}/api/poll")).call().unwrap();
+    let p: serde_json::Value = serde_json::from_str(&poll.body_mut().read_to_string().unwrap()).unwrap();
+    let lines: Vec<&str> = p["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_str().unwrap())
+        .collect();
+    assert_eq!(lines, ["two", "three"]);
+    assert_eq!(
+        (p["evicted_events"].as_u64(), p["stats"]["events"].as_u64()),
+        (Some(1), Some(3))
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn bad_ring_exits_2_naming_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lts-mock"))
+        .args(["--ring", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("lts-mock: bad --ring \"many\" (want a whole number of events)"),
+        "{err}"
+    );
+}

@@ -1,7 +1,7 @@
 //! `lts-mock`: run the mock LTS and watch what a program logs to it.
 //!
 //! ```text
-//! cargo run -p lts-mock -- --port 8102 [--bind 127.0.0.1] [--token T]
+//! cargo run -p lts-mock -- --port 8102 [--ui] [--ring N] [--bind 127.0.0.1] [--token T]
 //!     [--iam-user USER:PASSWORD:DOMAIN] [--access-key AK:SK]
 //! ```
 
@@ -12,16 +12,20 @@ use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
-use lts_mock::{rfc3339_nanos, MockLts};
+use lts_mock::{rfc3339_nanos, MockLts, DEFAULT_KEEP_LAST};
 
 const USAGE: &str = "\
 lts-mock: a strict local stand-in for Log Tank Service (LTS) log reporting.
 
-Usage: lts-mock [--port PORT] [--bind IP] [--token TOKEN]
+Usage: lts-mock [--port PORT] [--ui] [--ring N] [--bind IP] [--token TOKEN]
                 [--project-id ID] [--log-group-id ID] [--log-stream-id ID]
                 [--iam-user USER:PASSWORD:DOMAIN]... [--access-key AK:SK]...
 
   --port PORT         port to listen on (default 8102; 0 picks a free one)
+  --ui                serve the console, a web page of the events received,
+                      at http://IP:PORT/ (its address is printed on start)
+  --ring N            keep the last N events and requests in memory
+                      (default 10000); older ones are evicted and counted
   --bind IP           address to listen on (default 127.0.0.1)
   --token TOKEN       the X-Auth-Token to accept (default: a fixed 1,200-character token)
   --project-id ID     project id to serve (32 letters/digits)
@@ -40,6 +44,8 @@ reported on stderr. Stop it with Ctrl-C.";
 
 struct Args {
     port: u16,
+    ui: bool,
+    ring: usize,
     bind: IpAddr,
     token: Option<String>,
     project_id: Option<String>,
@@ -52,6 +58,8 @@ struct Args {
 fn parse_args() -> Result<Option<Args>, String> {
     let mut args = Args {
         port: 8102,
+        ui: false,
+        ring: DEFAULT_KEEP_LAST,
         bind: IpAddr::from([127, 0, 0, 1]),
         token: None,
         project_id: None,
@@ -76,6 +84,13 @@ fn parse_args() -> Result<Option<Args>, String> {
                 .ok_or_else(|| format!("{name} needs a value"))
         };
         match name.as_str() {
+            "--ui" if inline.is_none() => args.ui = true,
+            "--ring" => {
+                let v = value()?;
+                args.ring = v
+                    .parse()
+                    .map_err(|_| format!("bad --ring {v:?} (want a whole number of events)"))?;
+            }
             "--port" => {
                 let v = value()?;
                 args.port = v.parse().map_err(|_| format!("bad port {v:?}"))?;
@@ -140,6 +155,8 @@ fn main() -> ExitCode {
     };
     let mut builder = MockLts::builder()
         .bind(SocketAddr::new(args.bind, args.port))
+        .console(args.ui)
+        .keep_last(args.ring)
         .on_event(|e| {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{} {}", rfc3339_nanos(e.time_ns), e.line);
@@ -187,6 +204,9 @@ fn main() -> ExitCode {
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "lts-mock listening on {}", mock.endpoint());
+        if let Some(url) = mock.console_url() {
+            let _ = writeln!(out, "console: {url} (keeps the last {} events)", args.ring);
+        }
         if with_iam {
             let _ = writeln!(
                 out,
