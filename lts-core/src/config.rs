@@ -41,6 +41,21 @@ pub enum Compression {
     None,
 }
 
+/// How many requests may be out at once, up to
+/// [`max_in_flight`](ConfigBuilder::max_in_flight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Concurrency {
+    /// Start at 2 and adapt to the service: one more while round trips
+    /// stay flat and answers succeed, a tenth less (at least one) after a
+    /// 429, a 503, a timeout or a round trip well above the recent ones
+    /// (AIMD, as Vector's adaptive request concurrency). The default.
+    #[default]
+    Adaptive,
+    /// Always up to `max_in_flight`.
+    Fixed,
+}
+
 /// What [`crate::Shipper::send`] does when the queue budget is used up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Overflow {
@@ -209,6 +224,10 @@ pub const MAX_LABELS: usize = 100;
 pub const MAX_BATCH_EVENTS: usize = 40_960;
 /// The largest request body the vendor producers allow; larger caps are clamped.
 pub const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
+/// The most requests [`max_in_flight`](ConfigBuilder::max_in_flight) allows.
+pub const MAX_IN_FLIGHT: usize = 64;
+/// Requests out at once at most, by default.
+const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 /// The smallest byte cap accepted, so one event always fits.
 pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 
@@ -238,6 +257,8 @@ pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 /// | queue budget | [`queue_bytes`](ConfigBuilder::queue_bytes) | `LTS_QUEUE_BYTES` | 100 MiB |
 /// | overflow | [`overflow`](ConfigBuilder::overflow) | `LTS_OVERFLOW` (`drop`, `block`, `block:<ms>`) | drop |
 /// | request timeout | [`request_timeout`](ConfigBuilder::request_timeout) | `LTS_TIMEOUT_MS` | 10000 ms |
+/// | requests in flight | [`max_in_flight`](ConfigBuilder::max_in_flight) | `LTS_MAX_IN_FLIGHT` (1-64) | 16 |
+/// | concurrency | [`concurrency`](ConfigBuilder::concurrency) | `LTS_CONCURRENCY` (`adaptive`, `fixed`) | adaptive |
 /// | retries | [`retry`](ConfigBuilder::retry) | `LTS_RETRY_TRIES`, `LTS_RETRY_BASE_MS`, `LTS_RETRY_MAX_MS` | 10, 100 ms, 30000 ms |
 /// | line limit | [`max_line_bytes`](ConfigBuilder::max_line_bytes) | `LTS_MAX_LINE_BYTES` | 1048576 |
 /// | disk spool | [`spool_dir`](ConfigBuilder::spool_dir) | `LTS_SPOOL_DIR` | off |
@@ -264,6 +285,8 @@ pub struct Config {
     pub(crate) queue_bytes: usize,
     pub(crate) overflow: Overflow,
     pub(crate) request_timeout: Duration,
+    pub(crate) max_in_flight: usize,
+    pub(crate) concurrency: Concurrency,
     pub(crate) retry: RetryPolicy,
     pub(crate) tls: Tls,
     pub(crate) max_line_bytes: usize,
@@ -294,6 +317,8 @@ impl fmt::Debug for Config {
             .field("queue_bytes", &self.queue_bytes)
             .field("overflow", &self.overflow)
             .field("request_timeout", &self.request_timeout)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("concurrency", &self.concurrency)
             .field("retry", &self.retry)
             .field("tls", &self.tls)
             .field("max_line_bytes", &self.max_line_bytes)
@@ -391,6 +416,8 @@ pub struct ConfigBuilder {
     queue_bytes: usize,
     overflow: Overflow,
     request_timeout: Duration,
+    max_in_flight: usize,
+    concurrency: Concurrency,
     retry: RetryPolicy,
     tls: Tls,
     max_line_bytes: usize,
@@ -423,6 +450,8 @@ impl Default for ConfigBuilder {
             queue_bytes: 100 * 1024 * 1024,
             overflow: Overflow::default(),
             request_timeout: Duration::from_secs(10),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            concurrency: Concurrency::default(),
             retry: RetryPolicy::default(),
             tls: Tls::default(),
             max_line_bytes: 1024 * 1024,
@@ -600,6 +629,21 @@ impl ConfigBuilder {
     /// The longest one request may take, connection included (default 10 s).
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// The most requests out at once (default 16, at most
+    /// [`MAX_IN_FLIGHT`]): each on a sender thread of its own, with its own
+    /// connection.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n;
+        self
+    }
+
+    /// Whether the number of requests out adapts to the service (the
+    /// default) or is always `max_in_flight`.
+    pub fn concurrency(mut self, concurrency: Concurrency) -> Self {
+        self.concurrency = concurrency;
         self
     }
 
@@ -845,6 +889,12 @@ impl ConfigBuilder {
                 "expected more than 0 ms",
             ));
         }
+        if !(1..=MAX_IN_FLIGHT).contains(&self.max_in_flight) {
+            return Err(Error::invalid(
+                name("max_in_flight", "LTS_MAX_IN_FLIGHT"),
+                format!("expected 1 to {MAX_IN_FLIGHT}, got {}", self.max_in_flight),
+            ));
+        }
         if self.retry.max_tries == 0 {
             return Err(Error::invalid(
                 name("retry", "LTS_RETRY_TRIES"),
@@ -878,6 +928,8 @@ impl ConfigBuilder {
             queue_bytes: self.queue_bytes,
             overflow: self.overflow,
             request_timeout: self.request_timeout,
+            max_in_flight: self.max_in_flight,
+            concurrency: self.concurrency,
             retry: self.retry,
             tls: self.tls,
             max_line_bytes: self.max_line_bytes,

@@ -1,13 +1,14 @@
-//! Delivery: requests go out on a thread of their own, so the worker keeps
-//! taking in and batching records while one is out, and a shutdown never
-//! waits on a request past its deadline: what is still out then is
-//! abandoned (its answer is never read) and its batch stays with the worker,
-//! to be spooled or counted.
+//! Delivery: requests go out on sender threads of their own, several at a
+//! time, so the worker keeps taking in and batching records while they are
+//! out, and a shutdown never waits on a request past its deadline: what is
+//! still out then is abandoned (its answer is never read) and its batch
+//! stays with the worker, to be spooled or counted.
 //!
-//! One request is out at a time. Every answer carries the sequence number of
-//! the batch it is for. What sends is a [`Deliver`]: the HTTP transport, or
-//! a test's script.
+//! Every answer carries the sequence number of the batch it is for and the
+//! round trip it took. What sends is a [`Deliver`]: the HTTP transport, or
+//! a test's script, shared by the sender threads.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -34,18 +35,47 @@ pub(crate) enum Outcome {
     Retry {
         reason: String,
         retry_after: Option<Duration>,
+        cause: RetryCause,
     },
 }
 
-/// What sends one request: the worker's only view of HTTP.
-pub(crate) trait Deliver: Send + 'static {
+/// Why an attempt is worth retrying; some causes say "slow down".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RetryCause {
+    /// 429 or 503: the service asks for less.
+    Throttled,
+    /// No answer within the request timeout.
+    Timeout,
+    /// Another retryable status (408, 500, 502, 504, ...).
+    Status,
+    /// The connection failed (refused, reset, TLS).
+    Connection,
+}
+
+impl Outcome {
+    /// Whether the service or the way to it pushes back: the concurrency
+    /// limit comes down.
+    pub(crate) fn is_backpressure(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Retry {
+                cause: RetryCause::Throttled | RetryCause::Timeout,
+                ..
+            }
+        )
+    }
+}
+
+/// What sends one request: the worker's only view of HTTP. Shared by the
+/// sender threads, so several requests can be out at once.
+pub(crate) trait Deliver: Send + Sync + 'static {
     /// Sends `payload`; `timeout` bounds the whole request (and a token
     /// fetch before it); `random` jitters a credential renewal.
-    fn send(&mut self, payload: &Payload, timeout: Duration, random: u64) -> Outcome;
+    fn send(&self, payload: &Payload, timeout: Duration, random: u64) -> Outcome;
 
     /// After a 401: forgets the credential; returns whether a fresh one
     /// can be had.
-    fn renew(&mut self) -> bool;
+    fn renew(&self) -> bool;
 }
 
 /// One request to make.
@@ -61,51 +91,41 @@ pub(crate) struct Request {
     pub(crate) random: u64,
 }
 
-/// What became of the request for batch `seq`.
+/// What became of the request for batch `seq`, and how long it took.
 pub(crate) struct Answer {
     pub(crate) seq: u64,
     pub(crate) outcome: Outcome,
+    pub(crate) round_trip: Duration,
 }
 
-/// The worker's side of the delivery thread.
+/// The worker's side of the sender threads.
 pub(crate) struct Delivery {
     requests: Option<Sender<Request>>,
     answers: Receiver<Answer>,
-    /// The batch whose request is out.
-    in_flight: Option<u64>,
-    /// When that request ends at the latest (its timeout).
-    ends_by: Option<Instant>,
+    /// The batches whose requests are out, with when each ends at the
+    /// latest (its timeout).
+    out: HashMap<u64, Instant>,
     /// Woken when an answer arrives (the worker thread, once it runs).
     waker: Arc<OnceLock<Thread>>,
 }
 
 impl Delivery {
-    /// Starts the delivery thread, which owns `deliver`.
-    pub(crate) fn start(mut deliver: impl Deliver) -> std::io::Result<Delivery> {
+    /// Starts `senders` threads sharing `deliver`.
+    pub(crate) fn start(deliver: impl Deliver, senders: usize) -> std::io::Result<Delivery> {
+        let deliver = Arc::new(deliver);
         let (requests, inbox) = crossbeam_channel::unbounded::<Request>();
         let (replies, answers) = crossbeam_channel::unbounded();
         let waker = Arc::new(OnceLock::<Thread>::new());
-        let wake = waker.clone();
-        std::thread::Builder::new().name("lts-delivery".into()).spawn(move || {
-            crate::self_filter::mark_shipper_thread();
-            for r in inbox {
-                let mut outcome = deliver.send(&r.payload, r.timeout, r.random);
-                if let Outcome::Unauthorized { renewable, .. } = &mut outcome {
-                    *renewable = deliver.renew();
-                }
-                if replies.send(Answer { seq: r.seq, outcome }).is_err() {
-                    return;
-                }
-                if let Some(t) = wake.get() {
-                    t.unpark();
-                }
-            }
-        })?;
+        for i in 0..senders.max(1) {
+            let (deliver, inbox, replies, wake) = (deliver.clone(), inbox.clone(), replies.clone(), waker.clone());
+            std::thread::Builder::new()
+                .name(format!("lts-delivery-{i}"))
+                .spawn(move || sender(&*deliver, &inbox, &replies, &wake))?;
+        }
         Ok(Delivery {
             requests: Some(requests),
             answers,
-            in_flight: None,
-            ends_by: None,
+            out: HashMap::new(),
             waker,
         })
     }
@@ -115,64 +135,88 @@ impl Delivery {
         let _ = self.waker.set(thread);
     }
 
-    /// The batch whose request is out, if one is.
-    pub(crate) fn in_flight(&self) -> Option<u64> {
-        self.in_flight
+    /// Requests out now.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.out.len()
     }
 
-    /// Sends a request; the caller checked that none is out. Should the
-    /// thread be gone (a panic in the HTTP stack), the answer says so and
-    /// the batch is retried.
+    /// Sends a request. Should the sender threads be gone (a panic in the
+    /// HTTP stack), the answer says so and the batch is retried.
     pub(crate) fn send(&mut self, request: Request) {
-        debug_assert!(self.in_flight.is_none());
-        self.in_flight = Some(request.seq);
-        self.ends_by = Some(Instant::now() + request.timeout);
+        self.out.insert(request.seq, Instant::now() + request.timeout);
         if let Some(r) = &self.requests {
             let _ = r.send(request);
         }
     }
 
-    /// The answer to the request out, if it came.
+    /// An answer that came, if one did.
     pub(crate) fn try_answer(&mut self) -> Option<Answer> {
-        let seq = self.in_flight?;
         let answer = match self.answers.try_recv() {
             Ok(a) => a,
             Err(TryRecvError::Empty) => return None,
-            Err(TryRecvError::Disconnected) => Answer {
-                seq,
-                outcome: Outcome::Retry {
-                    reason: "the delivery thread ended".into(),
-                    retry_after: None,
-                },
-            },
+            Err(TryRecvError::Disconnected) => {
+                let seq = *self.out.keys().next()?;
+                Answer {
+                    seq,
+                    outcome: Outcome::Retry {
+                        reason: "the delivery threads ended".into(),
+                        retry_after: None,
+                        cause: RetryCause::Connection,
+                    },
+                    round_trip: Duration::ZERO,
+                }
+            }
         };
-        debug_assert_eq!(answer.seq, seq);
-        self.in_flight = None;
+        self.out.remove(&answer.seq);
         Some(answer)
     }
 
-    /// Waits for the answer to the request out until `until`, if that
-    /// request's own timeout ends by then (one sent during a shutdown, its
-    /// timeout cut to the deadline); else returns at once.
-    pub(crate) fn wait_answer(&mut self, until: Instant) -> Option<Answer> {
-        if self.ends_by.is_none_or(|end| end > until) {
-            return None;
+    /// Waits until `until` for the answers to the requests out whose own
+    /// timeouts end by then (sent during a shutdown, their timeouts cut to
+    /// the deadline); returns at once when there are none.
+    pub(crate) fn wait_answers(&mut self, until: Instant) -> Vec<Answer> {
+        let mut got = Vec::new();
+        while self.out.values().any(|&end| end <= until) {
+            let Ok(answer) = self.answers.recv_deadline(until) else {
+                break;
+            };
+            self.out.remove(&answer.seq);
+            got.push(answer);
         }
-        let seq = self.in_flight?;
-        let answer = self.answers.recv_deadline(until).ok()?;
-        debug_assert_eq!(answer.seq, seq);
-        self.in_flight = None;
-        Some(answer)
+        got
     }
 
-    /// Stops waiting for the request out: its answer, whenever it comes, is
-    /// never read. Returns the batch it was for.
-    pub(crate) fn abandon(&mut self) -> Option<u64> {
-        let seq = self.in_flight.take()?;
-        // A fresh channel: the abandoned answer lands in the old one.
+    /// Stops waiting for the requests out: their answers, whenever they
+    /// come, are never read. Returns the batches they were for.
+    pub(crate) fn abandon(&mut self) -> Vec<u64> {
+        // A fresh channel: abandoned answers land in the old one, and the
+        // senders end once they have finished what they are doing.
         let (_, answers) = crossbeam_channel::unbounded();
         self.answers = answers;
         self.requests = None;
-        Some(seq)
+        self.out.drain().map(|(seq, _)| seq).collect()
+    }
+}
+
+/// A sender thread: one request at a time, until the worker lets go.
+fn sender(deliver: &dyn Deliver, inbox: &Receiver<Request>, replies: &Sender<Answer>, wake: &OnceLock<Thread>) {
+    crate::self_filter::mark_shipper_thread();
+    for r in inbox {
+        let started = Instant::now();
+        let mut outcome = deliver.send(&r.payload, r.timeout, r.random);
+        if let Outcome::Unauthorized { renewable, .. } = &mut outcome {
+            *renewable = deliver.renew();
+        }
+        let answer = Answer {
+            seq: r.seq,
+            outcome,
+            round_trip: started.elapsed(),
+        };
+        if replies.send(answer).is_err() {
+            return;
+        }
+        if let Some(t) = wake.get() {
+            t.unpark();
+        }
     }
 }

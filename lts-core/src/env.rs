@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::clock::ClockMode;
 use crate::config::parse::{bool_var, labels_var, overflow_var, u64_var};
-use crate::config::{Api, Compression, ConfigBuilder, RetryPolicy};
+use crate::config::{Api, Compression, Concurrency, ConfigBuilder, RetryPolicy};
 use crate::error::Error;
 use crate::format::Format;
 
@@ -152,6 +152,16 @@ pub(crate) fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ConfigBuil
     }
     if let Some(v) = get("LTS_TIMEOUT_MS") {
         b = b.request_timeout(ms_var("LTS_TIMEOUT_MS", &v)?);
+    }
+    if let Some(v) = get("LTS_MAX_IN_FLIGHT") {
+        b = b.max_in_flight(usize_var("LTS_MAX_IN_FLIGHT", &v)?);
+    }
+    if let Some(v) = get("LTS_CONCURRENCY") {
+        b = b.concurrency(choice(
+            "LTS_CONCURRENCY",
+            &v,
+            &[("adaptive", Concurrency::Adaptive), ("fixed", Concurrency::Fixed)],
+        )?);
     }
     if let Some(v) = get("LTS_SHUTDOWN_TIMEOUT_MS") {
         b = b.shutdown_timeout(ms_var("LTS_SHUTDOWN_TIMEOUT_MS", &v)?);

@@ -59,7 +59,9 @@ mod encode;
 mod env;
 mod error;
 mod format;
+mod gauges;
 mod intake;
+mod limiter;
 mod outbox;
 mod payload;
 mod record;
@@ -75,8 +77,8 @@ mod worker;
 pub use auth::TokenProvider;
 pub use clock::ClockMode;
 pub use config::{
-    Api, Compression, Config, ConfigBuilder, Credentials, Overflow, RetryPolicy, Secret, Tls, MAX_BATCH_BYTES,
-    MAX_BATCH_EVENTS, MAX_LABELS, MIN_BATCH_BYTES,
+    Api, Compression, Concurrency, Config, ConfigBuilder, Credentials, Overflow, RetryPolicy, Secret, Tls,
+    MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_IN_FLIGHT, MAX_LABELS, MIN_BATCH_BYTES,
 };
 pub use diag::{Diagnostic, DiagnosticKind};
 pub use error::{Error, ErrorKind, FlushError};

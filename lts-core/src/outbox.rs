@@ -5,17 +5,19 @@
 //! worker must act on (waiters to answer, diagnostics to report) comes out
 //! as [`Note`]s.
 //!
-//! Every answer names its batch by sequence number. The one request out is
-//! always for the front batch: the worker asks for the next batch
-//! ([`Outbox::next_ready`]) only when no request is out, and nothing is put
-//! before a batch whose request is out.
+//! Several requests may be out at once. Every answer names its batch by
+//! sequence number; a batch waiting for its backoff does not hold back the
+//! batches behind it (each event carries its own time, and LTS sorts by
+//! it). Flushes wait for every batch below a sequence number
+//! ([`Outbox::done_below`]), whatever order they finish in. The spool's
+//! oldest batch is the one spooled batch in memory at a time.
 //!
 //! Time is a parameter (`now`), never read here, so the state machine runs
 //! under a test's clock.
 //!
 //! [`Stats`]: crate::Stats
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,6 +66,8 @@ pub(crate) struct Accounting {
 #[derive(Debug)]
 struct Attempts {
     made: u32,
+    /// Whether a request for it is out now.
+    out: bool,
     /// Whether the last attempt got a 401.
     unauthorized: bool,
     /// Not to be sent before this (backoff).
@@ -128,21 +132,58 @@ pub(crate) enum Note {
 /// What to do next.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Ready {
-    /// Send batch `seq`.
+    /// Send batch `seq` (it now counts as out).
     Send { seq: u64, payload: Payload },
-    /// The front batch's next try is not before then.
+    /// The next batch may go out then.
     At(Instant),
-    /// Nothing waits.
+    /// Nothing waits to go out.
     Nothing,
+}
+
+/// The sequence numbers of the spooled batches, in the spool's order (0 for
+/// batches an earlier run left), and the smallest of them.
+#[derive(Debug, Default)]
+struct SpoolSeqs {
+    fifo: VecDeque<u64>,
+    counts: BTreeMap<u64, usize>,
+}
+
+impl SpoolSeqs {
+    fn push_back(&mut self, seq: u64) {
+        self.fifo.push_back(seq);
+        *self.counts.entry(seq).or_default() += 1;
+    }
+
+    fn pop_front(&mut self) {
+        if let Some(seq) = self.fifo.pop_front() {
+            if let Some(n) = self.counts.get_mut(&seq) {
+                *n -= 1;
+                if *n == 0 {
+                    self.counts.remove(&seq);
+                }
+            }
+        }
+    }
+
+    fn front(&self) -> Option<u64> {
+        self.fifo.front().copied()
+    }
+
+    fn min(&self) -> Option<u64> {
+        self.counts.keys().next().copied()
+    }
+
+    fn len(&self) -> usize {
+        self.fifo.len()
+    }
 }
 
 /// The batches waiting, the spool, and the sequence numbers.
 pub(crate) struct Outbox {
+    /// In the order sealed, but for the spool's oldest batch, first.
     pending: VecDeque<Batch>,
     spool: Option<Spool>,
-    /// The sequence numbers of the spooled batches, oldest first (0 for
-    /// batches an earlier run left), so waiters wait for them.
-    spool_seqs: VecDeque<u64>,
+    spool_seqs: SpoolSeqs,
     /// The spool's oldest batch is not tried again before this.
     spool_not_before: Instant,
     /// The next batch's sequence number (batches from an earlier run count
@@ -150,6 +191,9 @@ pub(crate) struct Outbox {
     next_seq: u64,
     retry: RetryPolicy,
     time_window_ns: u64,
+    /// One request at a time, in the order sealed: a batch waiting for its
+    /// backoff holds back those behind it.
+    in_order: bool,
     shared: Arc<Shared>,
     notes: VecDeque<Note>,
 }
@@ -161,6 +205,7 @@ impl Outbox {
         spool: Option<(Spool, u64)>,
         retry: RetryPolicy,
         time_window_ns: u64,
+        in_order: bool,
         shared: Arc<Shared>,
         now: Instant,
     ) -> Outbox {
@@ -168,14 +213,19 @@ impl Outbox {
             Some((s, n)) => (Some(s), n),
             None => (None, 0),
         };
+        let mut spool_seqs = SpoolSeqs::default();
+        for _ in 0..restored {
+            spool_seqs.push_back(0);
+        }
         Outbox {
             pending: VecDeque::new(),
             spool,
-            spool_seqs: (0..restored).map(|_| 0).collect(),
+            spool_seqs,
             spool_not_before: now,
             next_seq: 1,
             retry,
             time_window_ns,
+            in_order,
             shared,
             notes: VecDeque::new(),
         }
@@ -191,6 +241,7 @@ impl Outbox {
             accounting,
             attempts: Attempts {
                 made: 0,
+                out: false,
                 unauthorized: false,
                 not_before: now,
             },
@@ -207,8 +258,8 @@ impl Outbox {
 
     /// Every batch below this is resolved.
     pub(crate) fn done_below(&self) -> u64 {
-        let front = self.pending.front().map_or(self.next_seq, |b| b.seq);
-        self.spool_seqs.front().map_or(front, |&s| front.min(s))
+        let in_memory = self.pending.iter().map(|b| b.seq).min().unwrap_or(self.next_seq);
+        self.spool_seqs.min().map_or(in_memory, |s| in_memory.min(s))
     }
 
     /// Whether nothing waits, in memory or on disk.
@@ -220,9 +271,13 @@ impl Outbox {
         self.spool.is_some()
     }
 
-    /// When the front batch may be tried next.
-    pub(crate) fn front_not_before(&self) -> Option<Instant> {
-        self.pending.front().map(|b| b.attempts.not_before)
+    /// When the next batch not out may be tried.
+    pub(crate) fn next_try(&self) -> Option<Instant> {
+        self.pending
+            .iter()
+            .filter(|b| !b.attempts.out)
+            .map(|b| b.attempts.not_before)
+            .min()
     }
 
     /// The next note for the worker.
@@ -230,75 +285,94 @@ impl Outbox {
         self.notes.pop_front()
     }
 
-    /// What to do next; call only while no request is out. Batches given
-    /// up on before sending (empty, too old, unreadable) are resolved on
-    /// the way. `wall_ns`: the wall clock, for the time window.
-    pub(crate) fn next_ready(&mut self, now: Instant, wall_ns: u64) -> Ready {
-        loop {
-            self.load_spool_head(wall_ns);
-            let Some(front) = self.pending.front() else {
-                return Ready::Nothing;
-            };
-            if front.attempts.not_before > now {
-                return Ready::At(front.attempts.not_before);
+    /// The oldest batch whose time has come and whose request is not out
+    /// (in order: the oldest batch, when its time has come); it counts as
+    /// out from now on. Batches given up on before sending
+    /// (empty, too old, unreadable) are resolved on the way. `wall_ns`: the
+    /// wall clock, for the time window.
+    pub(crate) fn next_to_send(&mut self, now: Instant, wall_ns: u64) -> Ready {
+        self.load_spool_head(wall_ns);
+        let mut i = 0;
+        let mut next: Option<Instant> = None;
+        while i < self.pending.len() {
+            let b = &self.pending[i];
+            if b.attempts.out {
+                i += 1;
+                continue;
             }
-            if front.payload.events == 0 || front.payload.wire.is_empty() {
-                let b = self.take_front();
+            if b.attempts.not_before > now {
+                next = Some(next.map_or(b.attempts.not_before, |t| t.min(b.attempts.not_before)));
+                if self.in_order {
+                    break;
+                }
+                i += 1;
+                continue;
+            }
+            if b.payload.events == 0 || b.payload.wire.is_empty() {
+                let b = self.take(i);
                 self.settle(b, Some(GiveUp::Empty));
                 continue;
             }
+            let b = &mut self.pending[i];
+            b.attempts.out = true;
             return Ready::Send {
-                seq: front.seq,
-                payload: front.payload.clone(),
+                seq: b.seq,
+                payload: b.payload.clone(),
             };
         }
+        next.map_or(Ready::Nothing, Ready::At)
     }
 
     /// The answer to batch `seq`'s request. `random` draws the backoff's
     /// jitter.
     pub(crate) fn complete(&mut self, seq: u64, outcome: Outcome, now: Instant, random: u64) {
-        let Some(front) = self.pending.front_mut().filter(|b| b.seq == seq) else {
-            debug_assert!(false, "an answer for batch {seq}, which is not the front");
+        let Some(i) = self.pending.iter().position(|b| b.seq == seq && b.attempts.out) else {
+            debug_assert!(false, "an answer for batch {seq}, which is not out");
             return;
         };
+        let b = &mut self.pending[i];
+        b.attempts.out = false;
         if !matches!(outcome, Outcome::NoCredentials { .. }) {
             // Counted only when a request went out.
             let c = &self.shared.counters;
             add(&c.requests, 1);
-            add(&c.bytes_sent, front.payload.wire.len() as u64);
-            add(&c.bytes_raw, front.payload.raw_len as u64);
+            add(&c.bytes_sent, b.payload.wire.len() as u64);
+            add(&c.bytes_raw, b.payload.raw_len as u64);
         }
         match outcome {
             Outcome::Delivered => {
-                let b = self.take_front();
+                let b = self.take(i);
                 self.settle(b, None);
             }
             Outcome::Rejected { status, answer } => {
-                let b = self.take_front();
+                let b = self.take(i);
                 self.settle(b, Some(GiveUp::Rejected { status, answer }));
             }
             Outcome::Unauthorized { answer, renewable } => {
-                let first_401 = !std::mem::replace(&mut front.attempts.unauthorized, true);
+                let first_401 = !std::mem::replace(&mut b.attempts.unauthorized, true);
                 // With fresh credentials to be had, the first retry goes out
                 // at once.
                 let delay = (renewable && first_401).then_some(Duration::ZERO);
                 let reason = format!("HTTP 401: {answer}");
-                self.failed(Some(DiagnosticKind::Unauthorized), reason, delay, now, random);
+                self.failed(i, Some(DiagnosticKind::Unauthorized), reason, delay, now, random);
             }
-            Outcome::NoCredentials { message } => self.failed(None, message, None, now, random),
-            Outcome::Retry { reason, retry_after } => {
-                front.attempts.unauthorized = false;
+            Outcome::NoCredentials { message } => self.failed(i, None, message, None, now, random),
+            Outcome::Retry {
+                reason, retry_after, ..
+            } => {
+                b.attempts.unauthorized = false;
                 let delay = retry_after.map(|d| d.max(Duration::from_millis(1)));
-                self.failed(Some(DiagnosticKind::Retrying), reason, delay, now, random);
+                self.failed(i, Some(DiagnosticKind::Retrying), reason, delay, now, random);
             }
         }
     }
 
-    /// Counts a failed attempt of the front batch and schedules the next
-    /// (after `delay`, else the policy's backoff); out of tries, the batch
-    /// goes to the spool, or is given up on.
+    /// Counts a failed attempt of batch `i` and schedules the next (after
+    /// `delay`, else the policy's backoff); out of tries, the batch goes to
+    /// the spool, or is given up on.
     fn failed(
         &mut self,
+        i: usize,
         kind: Option<DiagnosticKind>,
         reason: String,
         delay: Option<Duration>,
@@ -306,19 +380,19 @@ impl Outbox {
         random: u64,
     ) {
         let tries = self.retry.max_tries;
-        let front = self.pending.front_mut().expect("the caller saw the front");
-        front.attempts.made += 1;
-        if front.attempts.made >= tries && self.spool.is_some() {
-            if front.from_spool {
+        let b = &mut self.pending[i];
+        b.attempts.made += 1;
+        if b.attempts.made >= tries && self.spool.is_some() {
+            if b.from_spool {
                 // On disk already: it waits there, tried at the longest
                 // backoff, until it is delivered or too old for the service.
-                front.attempts.made = 0;
-                front.attempts.not_before = now + self.retry.max;
-                self.spool_not_before = front.attempts.not_before;
+                b.attempts.made = 0;
+                b.attempts.not_before = now + self.retry.max;
+                self.spool_not_before = b.attempts.not_before;
                 add(&self.shared.counters.retries, 1);
                 return;
             }
-            if self.spill_front(None) {
+            if self.spill_at(i) {
                 self.spool_not_before = now + self.retry.max;
                 let bytes = self.spool.as_ref().map_or(0, Spool::bytes);
                 self.notes.push_back(Note::Spooled {
@@ -329,14 +403,14 @@ impl Outbox {
                 return;
             }
         }
-        let front = self.pending.front_mut().expect("still the front");
-        if front.attempts.made >= tries {
-            let b = self.take_front();
+        let b = &mut self.pending[i];
+        if b.attempts.made >= tries {
+            let b = self.take(i);
             self.settle(b, Some(GiveUp::RetriesExhausted { tries, reason }));
             return;
         }
         add(&self.shared.counters.retries, 1);
-        let attempt = front.attempts.made;
+        let attempt = b.attempts.made;
         let backoff = backoff(&self.retry, attempt, random);
         let delay = match delay {
             Some(d) if d.is_zero() => d,
@@ -344,7 +418,7 @@ impl Outbox {
             Some(d) => d.min(self.retry.max).max(backoff),
             None => backoff,
         };
-        front.attempts.not_before = now + delay;
+        b.attempts.not_before = now + delay;
         self.notes.push_back(Note::Retrying {
             kind,
             attempt,
@@ -387,10 +461,10 @@ impl Outbox {
         }));
     }
 
-    /// Takes the front batch off the queue; if it is the spool's oldest,
-    /// the spool forgets it too.
-    fn take_front(&mut self) -> Batch {
-        let b = self.pending.pop_front().expect("the caller saw the front");
+    /// Takes batch `i` off the queue; if it is the spool's oldest, the
+    /// spool forgets it too.
+    fn take(&mut self, i: usize) -> Batch {
+        let b = self.pending.remove(i).expect("the caller saw the batch");
         if b.from_spool {
             self.spool_seqs.pop_front();
             self.pop_spool();
@@ -407,18 +481,18 @@ impl Outbox {
         }
     }
 
-    /// Puts the spool's oldest batch at the head of the queue (spooled
-    /// batches are older than any in memory), giving up on batches too old
-    /// for the service and unreadable ones.
+    /// Puts the spool's oldest batch at the head of the queue, unless it is
+    /// there already, giving up on batches too old for the service and
+    /// unreadable ones.
     fn load_spool_head(&mut self, wall_ns: u64) {
-        if self.pending.front().is_some_and(|b| b.from_spool) {
+        if self.pending.iter().any(|b| b.from_spool) {
             return;
         }
         loop {
             let Some(spool) = self.spool.as_mut().filter(|s| !s.is_empty()) else {
                 return;
             };
-            let seq = self.spool_seqs.front().copied().unwrap_or(0);
+            let seq = self.spool_seqs.front().unwrap_or(0);
             let events = spool.front_events();
             let payload = match spool.front() {
                 Ok(Some(p)) => p,
@@ -439,6 +513,7 @@ impl Outbox {
                 accounting: Accounting::default(),
                 attempts: Attempts {
                     made: 0,
+                    out: false,
                     unauthorized: false,
                     not_before: self.spool_not_before,
                 },
@@ -447,32 +522,25 @@ impl Outbox {
             if !too_old {
                 return;
             }
-            let b = self.take_front();
+            let b = self.take(0);
             self.settle(b, Some(GiveUp::TooOld));
         }
     }
 
-    /// Writes the front batch (from memory) to the spool. Returns whether
-    /// it went there; if so it gave its memory back and, unless its request
-    /// is out (`in_flight`), left the queue. A batch whose request is out
-    /// stays at the head as the spool's oldest: delivered, it leaves the
-    /// spool; abandoned, it stays there for the next start.
-    fn spill_front(&mut self, in_flight: Option<u64>) -> bool {
+    /// Writes batch `i` (from memory, not out) to the spool. Returns whether
+    /// it went there; if so it left the queue and gave its memory back.
+    fn spill_at(&mut self, i: usize) -> bool {
         let Some(spool) = &mut self.spool else {
             return false;
         };
-        let b = self.pending.front_mut().expect("the caller saw the front");
-        debug_assert!(!b.from_spool);
+        let b = &self.pending[i];
+        debug_assert!(!b.from_spool && !b.attempts.out);
         match spool.append(&b.payload) {
             Ok(true) => {
-                self.shared.budget.release(std::mem::take(&mut b.accounting.reserved));
+                let b = self.pending.remove(i).expect("just seen");
+                self.shared.budget.release(b.accounting.reserved);
                 add(&self.shared.counters.spooled, b.counted());
                 self.spool_seqs.push_back(b.seq);
-                if in_flight == Some(b.seq) {
-                    b.from_spool = true;
-                } else {
-                    self.pending.pop_front();
-                }
                 true
             }
             Ok(false) => {
@@ -489,57 +557,53 @@ impl Outbox {
         }
     }
 
-    /// Moves every batch held in memory to the spool, oldest first,
-    /// keeping the order (the one whose request is out, `in_flight`, stays
-    /// at the head, see [`Outbox::spill_front`]). Returns the records moved.
-    pub(crate) fn spill_all(&mut self, in_flight: Option<u64>) -> u64 {
+    /// Moves every batch held in memory whose request is not out to the
+    /// spool, oldest first. Returns the records moved.
+    pub(crate) fn spill_all(&mut self) -> u64 {
         let mut moved = 0;
-        let mut head = None;
-        if let Some(b) = self.pending.front() {
-            let n = b.counted();
-            if !b.from_spool && in_flight == Some(b.seq) && self.spill_front(in_flight) {
-                moved += n;
+        let mut i = 0;
+        while i < self.pending.len() {
+            let b = &self.pending[i];
+            if b.from_spool || b.attempts.out {
+                i += 1;
+                continue;
             }
-            if self.pending.front().is_some_and(|b| b.from_spool) {
-                head = self.pending.pop_front();
-            }
-        }
-        while let Some(b) = self.pending.front() {
             let n = b.counted();
-            if !self.spill_front(None) {
+            if !self.spill_at(i) {
                 break;
             }
             moved += n;
-        }
-        if let Some(h) = head {
-            self.pending.push_front(h);
         }
         moved
     }
 
     /// While the service is failing and half the budget is used, batches
     /// waiting in memory move to disk, so the queue keeps taking records.
-    /// Not while a request is out: its answer is for the front batch.
-    pub(crate) fn spill_under_pressure(&mut self, in_flight: Option<u64>, now: Instant) {
+    pub(crate) fn spill_under_pressure(&mut self, now: Instant) {
         let budget = &self.shared.budget;
-        if self.spool.is_none() || in_flight.is_some() || budget.used() <= budget.limit() / 2 {
+        if self.spool.is_none() || budget.used() <= budget.limit() / 2 {
             return;
         }
-        let waiting = self
+        let failing = self
             .pending
-            .front()
-            .is_some_and(|b| b.attempts.not_before > now || b.attempts.made > 0);
-        if waiting {
-            self.spill_all(None);
+            .iter()
+            .any(|b| !b.from_spool && !b.attempts.out && (b.attempts.made > 0 || b.attempts.not_before > now));
+        if failing {
+            self.spill_all();
         }
     }
 
-    /// The end: what is still in memory is given up on (a spooled head
+    /// The requests out were abandoned: their batches wait again.
+    pub(crate) fn abandoned(&mut self) {
+        for b in &mut self.pending {
+            b.attempts.out = false;
+        }
+    }
+
+    /// The end: what is still in memory is given up on (the spool's oldest
     /// stays on disk for the next start). Returns the records given up on.
     pub(crate) fn finish(&mut self) -> u64 {
-        if self.pending.front().is_some_and(|b| b.from_spool) {
-            self.pending.pop_front();
-        }
+        self.pending.retain(|b| !b.from_spool);
         let mut undelivered = 0;
         while let Some(b) = self.pending.pop_front() {
             undelivered += b.counted();
@@ -566,6 +630,7 @@ mod tests {
     //! sleep; every time is `t0` plus a stated offset.
     use super::*;
     use crate::config::Compression;
+    use crate::delivery::RetryCause;
     use crate::shared::Stats;
 
     const WALL: u64 = 1_800_000_000_000_000_000;
@@ -599,7 +664,7 @@ mod tests {
         let dir = spool.then(|| tempfile::tempdir().unwrap());
         let spool = dir.as_ref().map(|d| (Spool::open(d.path(), 1 << 30).unwrap().0, 0));
         Fixture {
-            outbox: Outbox::new(spool, policy(max_tries), 2 * DAY_NS, shared.clone(), t0),
+            outbox: Outbox::new(spool, policy(max_tries), 2 * DAY_NS, false, shared.clone(), t0),
             shared,
             t0,
             sealed: 0,
@@ -634,7 +699,7 @@ mod tests {
         }
 
         fn ready(&mut self, offset_ms: u64) -> Ready {
-            self.outbox.next_ready(self.at(offset_ms), WALL)
+            self.outbox.next_to_send(self.at(offset_ms), WALL)
         }
 
         /// Asks for the next batch at `offset_ms`; it must be `seq`.
@@ -674,6 +739,7 @@ mod tests {
         Outcome::Retry {
             reason: "HTTP 503".into(),
             retry_after: None,
+            cause: RetryCause::Throttled,
         }
     }
 
@@ -759,6 +825,7 @@ mod tests {
         let answer = |secs| Outcome::Retry {
             reason: "HTTP 429".into(),
             retry_after: Some(Duration::from_secs(secs)),
+            cause: RetryCause::Throttled,
         };
         f.answer(0, seq, answer(60));
         assert_eq!(f.ready(0), Ready::At(f.at(1_000)), "capped at the policy's max");
@@ -820,7 +887,7 @@ mod tests {
     }
 
     #[test]
-    fn out_of_tries_a_batch_waits_in_the_spool_and_goes_out_first_as_it_was() {
+    fn out_of_tries_a_batch_waits_in_the_spool_and_goes_out_again_as_it_was() {
         let mut f = fixture(2, true);
         let (a, b) = (f.seal(3), f.seal(4));
         let sent = f.send(0, a);
@@ -838,15 +905,16 @@ mod tests {
             RESERVED,
             "the spooled batch gave its memory back"
         );
-        // The spooled batch is older than b: it goes first, after the
-        // longest backoff, with the same bytes and the same compression.
+        // b goes out meanwhile; the spooled batch waits for the longest
+        // backoff, then goes out with the same bytes and compression.
+        f.send(50, b);
+        f.answer(50, b, Outcome::Delivered);
+        assert_eq!(f.outbox.done_below(), a, "a flush waits for the spooled batch");
         assert_eq!(f.ready(50), Ready::At(f.at(1_050)));
         let again = f.send(1_050, a);
         assert_eq!(again, sent);
         assert_eq!(again.compression, Compression::Snappy);
         f.answer(1_050, a, Outcome::Delivered);
-        f.send(1_050, b);
-        f.answer(1_050, b, Outcome::Delivered);
         assert!(f.outbox.is_empty());
         assert_eq!(f.stats().delivered, 7);
         f.assert_books_balance();
@@ -856,7 +924,7 @@ mod tests {
     fn spilled_batches_are_replayed_in_the_order_they_were_sealed() {
         let mut f = fixture(10, true);
         let seqs: Vec<u64> = (1..=4).map(|n| f.seal(n)).collect();
-        assert_eq!(f.outbox.spill_all(None), 1 + 2 + 3 + 4);
+        assert_eq!(f.outbox.spill_all(), 1 + 2 + 3 + 4);
         assert_eq!(f.shared.budget.used(), 0);
         assert_eq!(f.outbox.done_below(), seqs[0], "a flush still waits for them");
         for &seq in &seqs {
@@ -868,18 +936,60 @@ mod tests {
     }
 
     #[test]
-    fn the_batch_whose_request_is_out_is_spooled_in_place_and_leaves_the_spool_when_delivered() {
+    fn a_batch_out_when_the_shutdown_spills_stays_until_abandoned_then_goes_to_disk() {
         let mut f = fixture(10, true);
         let (a, b) = (f.seal(1), f.seal(2));
         f.send(0, a);
-        // The shutdown spills everything while a's request is out.
-        assert_eq!(f.outbox.spill_all(Some(a)), 3);
-        f.answer(0, a, Outcome::Delivered);
-        // a left the spool with its delivery; b is read back from disk.
+        // The shutdown spills what waits; a's request is out.
+        assert_eq!(f.outbox.spill_all(), 2);
+        assert_eq!(f.outbox.done_below(), a);
+        // The deadline: a's request is abandoned, and a goes to disk too.
+        f.outbox.abandoned();
+        assert_eq!(f.outbox.spill_all(), 1);
+        assert_eq!(f.outbox.finish(), 0);
+        assert_eq!((f.stats().spooled, f.stats().dropped_shutdown), (3, 0));
+        // Both are on disk, b first (it went there first).
+        let seqs: Vec<u64> = f.outbox.spool_seqs.fifo.iter().copied().collect();
+        assert_eq!(seqs, vec![b, a]);
+        assert_eq!(f.shared.budget.used(), 0);
+    }
+
+    #[test]
+    fn a_batch_waiting_for_its_backoff_does_not_hold_back_the_next_but_a_flush_waits_for_it() {
+        let mut f = fixture(10, false);
+        let (a, b) = (f.seal(1), f.seal(2));
+        f.send(0, a);
         f.send(0, b);
+        assert_eq!(f.ready(0), Ready::Nothing, "both are out");
+        f.answer(0, a, retry_503());
+        let c = f.seal(3);
+        // a waits 50 ms; c goes out meanwhile.
+        f.send(0, c);
         f.answer(0, b, Outcome::Delivered);
-        assert!(f.outbox.is_empty());
-        assert_eq!(f.stats().delivered, 3);
+        f.answer(0, c, Outcome::Delivered);
+        assert_eq!(f.outbox.done_below(), a, "a flush still waits for a");
+        assert_eq!(f.ready(10), Ready::At(f.at(50)));
+        f.send(50, a);
+        f.answer(50, a, Outcome::Delivered);
+        assert_eq!(f.outbox.done_below(), f.outbox.next_seq());
+        f.assert_books_balance();
+    }
+
+    #[test]
+    fn answers_in_any_order_resolve_their_own_batches() {
+        let mut f = fixture(10, false);
+        let seqs: Vec<u64> = (1..=3).map(|n| f.seal(n)).collect();
+        for &seq in &seqs {
+            f.send(0, seq);
+        }
+        let mut done_below = Vec::new();
+        for i in [2, 0, 1] {
+            f.answer(0, seqs[i], Outcome::Delivered);
+            done_below.push(f.outbox.done_below());
+        }
+        let order: Vec<(u64, u64)> = resolved(&f.notes()).iter().map(|r| (r.seq, r.events)).collect();
+        assert_eq!(order, vec![(seqs[2], 3), (seqs[0], 1), (seqs[1], 2)]);
+        assert_eq!(done_below, vec![seqs[0], seqs[1], f.outbox.next_seq()]);
         f.assert_books_balance();
     }
 
@@ -891,7 +1001,6 @@ mod tests {
         f.answer(0, a, retry_503()); // out of its one try: spooled
         f.seal(6);
         f.seal(7);
-        assert!(matches!(f.ready(0), Ready::At(_)), "the spooled head waits");
         assert_eq!(f.outbox.finish(), 13);
         let s = f.stats();
         assert_eq!((s.dropped_shutdown, s.spooled, s.delivered), (13, 5, 0));
@@ -903,9 +1012,9 @@ mod tests {
     fn a_spooled_batch_older_than_the_window_is_given_up_before_sending() {
         let mut f = fixture(1, true);
         let a = f.seal(2);
-        f.outbox.spill_all(None);
+        f.outbox.spill_all();
         // Three days later.
-        assert_eq!(f.outbox.next_ready(f.t0, WALL + 3 * DAY_NS), Ready::Nothing);
+        assert_eq!(f.outbox.next_to_send(f.t0, WALL + 3 * DAY_NS), Ready::Nothing);
         let gone = resolved(&f.notes());
         assert_eq!((gone[0].seq, gone[0].gave_up.clone()), (a, Some(GiveUp::TooOld)));
         assert_eq!(f.stats().dropped_rejected, 2);

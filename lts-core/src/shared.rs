@@ -47,6 +47,17 @@ pub struct Stats {
     /// Spooled batches skipped because they failed their checksum or were
     /// cut short by a crash (never sent).
     pub spool_corrupt: u64,
+    /// Requests out now.
+    pub in_flight: u64,
+    /// The most requests out at once so far.
+    pub in_flight_max: u64,
+    /// How many requests may be out now (adapts to the service unless
+    /// `Concurrency::Fixed`).
+    pub concurrency_limit: u64,
+    /// The median round trip of the last 64 requests, in microseconds.
+    pub rtt_median_us: u64,
+    /// The longest round trip of the last 64 requests, in microseconds.
+    pub rtt_max_us: u64,
 }
 
 impl Stats {
@@ -74,6 +85,11 @@ pub(crate) struct Counters {
     pub(crate) spooled: AtomicU64,
     pub(crate) restored: AtomicU64,
     pub(crate) spool_corrupt: AtomicU64,
+    pub(crate) in_flight: AtomicU64,
+    pub(crate) in_flight_max: AtomicU64,
+    pub(crate) concurrency_limit: AtomicU64,
+    pub(crate) rtt_median_us: AtomicU64,
+    pub(crate) rtt_max_us: AtomicU64,
 }
 
 pub(crate) fn add(counter: &AtomicU64, n: u64) {
@@ -98,6 +114,11 @@ impl Counters {
             spooled: get(&self.spooled),
             restored: get(&self.restored),
             spool_corrupt: get(&self.spool_corrupt),
+            in_flight: get(&self.in_flight),
+            in_flight_max: get(&self.in_flight_max),
+            concurrency_limit: get(&self.concurrency_limit),
+            rtt_median_us: get(&self.rtt_median_us),
+            rtt_max_us: get(&self.rtt_max_us),
         }
     }
 }

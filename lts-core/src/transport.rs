@@ -2,6 +2,7 @@
 //! and classifying the answer.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
@@ -9,7 +10,7 @@ use ureq::Agent;
 
 use crate::auth::Auth;
 use crate::config::Config;
-use crate::delivery::{Deliver, Outcome};
+use crate::delivery::{Deliver, Outcome, RetryCause};
 use crate::payload::Payload;
 
 /// The one `Content-Type` LTS accepts.
@@ -22,7 +23,7 @@ const MAX_ANSWER_BYTES: u64 = 64 * 1024;
 pub(crate) struct Transport {
     agent: Agent,
     url: String,
-    auth: Auth,
+    auth: Mutex<Auth>,
 }
 
 impl Transport {
@@ -49,27 +50,30 @@ impl Transport {
             .max_redirects(0)
             .timeout_global(Some(config.request_timeout))
             .user_agent(concat!("lts-rust/", env!("CARGO_PKG_VERSION")))
-            .max_idle_connections_per_host(2)
+            // One connection a sender thread, kept between requests.
+            .max_idle_connections_per_host(config.max_in_flight.max(2))
             .tls_config(tls.build())
             .build()
             .new_agent();
         Ok(Transport {
             agent,
             url: config.report_url(),
-            auth: Auth::new(
+            auth: Mutex::new(Auth::new(
                 &config.credentials,
                 &config.endpoint,
                 &config.report_url(),
                 &config.project_id,
-            ),
+            )),
         })
     }
 
     /// Sends one body. `timeout` bounds the whole request (and the token
     /// fetch before it, if one is due).
-    pub(crate) fn send(&mut self, payload: &Payload, timeout: Duration, random: u64) -> Outcome {
+    pub(crate) fn send(&self, payload: &Payload, timeout: Duration, random: u64) -> Outcome {
         let wire: &[u8] = &payload.wire;
-        if let Err(message) = self.auth.ready(&self.agent, timeout, random) {
+        // The credential is shared by the sender threads: one fetches a
+        // token while the others wait for it.
+        if let Err(message) = self.auth().ready(&self.agent, timeout, random) {
             return Outcome::NoCredentials { message };
         }
         let mut req = self
@@ -82,14 +86,19 @@ impl Transport {
         if let Some(enc) = payload.content_encoding() {
             req = req.header("Content-Encoding", enc);
         }
-        req = self.auth.apply(req, CONTENT_TYPE, wire);
+        req = self.auth().apply(req, CONTENT_TYPE, wire);
         let mut resp = match req.send(wire) {
             Ok(resp) => resp,
             Err(e) => {
+                let cause = match e {
+                    ureq::Error::Timeout(_) => RetryCause::Timeout,
+                    _ => RetryCause::Connection,
+                };
                 return Outcome::Retry {
                     reason: describe(&e),
                     retry_after: None,
-                }
+                    cause,
+                };
             }
         };
         let status = resp.status().as_u16();
@@ -116,20 +125,19 @@ impl Transport {
         classify(status, answer, retry_after)
     }
 
-    /// Called after a 401 so the next attempt can use fresh credentials.
-    /// Returns whether fresh ones can be had.
-    pub(crate) fn on_unauthorized(&mut self) -> bool {
-        self.auth.on_unauthorized()
+    fn auth(&self) -> std::sync::MutexGuard<'_, Auth> {
+        self.auth.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl Deliver for Transport {
-    fn send(&mut self, payload: &Payload, timeout: Duration, random: u64) -> Outcome {
+    fn send(&self, payload: &Payload, timeout: Duration, random: u64) -> Outcome {
         Transport::send(self, payload, timeout, random)
     }
 
-    fn renew(&mut self) -> bool {
-        self.on_unauthorized()
+    /// Called after a 401 so the next attempt can use fresh credentials.
+    fn renew(&self) -> bool {
+        self.auth().on_unauthorized()
     }
 }
 
@@ -144,6 +152,10 @@ pub(crate) fn classify(status: u16, answer: String, retry_after: Option<Duration
         408 | 429 | 500..=599 => Outcome::Retry {
             reason: format!("HTTP {status}: {}", summarize(&answer)),
             retry_after,
+            cause: match status {
+                429 | 503 => RetryCause::Throttled,
+                _ => RetryCause::Status,
+            },
         },
         _ => Outcome::Rejected {
             status,

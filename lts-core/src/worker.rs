@@ -26,7 +26,9 @@ use crate::diag::{DiagnosticKind, Reporter};
 use crate::drops::{DropCounts, DropReports};
 use crate::encode::{labels_json, write_json_str, Compressor};
 use crate::format::{json_line_bound, json_line_embedded, Format};
+use crate::gauges::Gauges;
 use crate::intake::{Control, Queued};
+use crate::limiter::Limiter;
 use crate::outbox::{Accounting, GiveUp, Note, Outbox, Ready, Resolved};
 use crate::payload::Payload;
 use crate::record::Record;
@@ -61,6 +63,8 @@ pub(crate) struct Worker {
     labels_json: String,
     builder: Builder,
     outbox: Outbox,
+    limiter: Limiter,
+    gauges: Gauges,
     waiters: Waiters,
     drops: DropReports,
     disconnected: bool,
@@ -115,14 +119,23 @@ impl Worker {
             }
         };
         let time_window_ns = u64::try_from(config.time_window.as_nanos()).unwrap_or(u64::MAX);
-        let delivery = Delivery::start(deliver).map_err(|e| {
+        let delivery = Delivery::start(deliver, config.max_in_flight).map_err(|e| {
             crate::Error::new(crate::ErrorKind::Start, None, "cannot start the delivery thread").with_source(e)
         })?;
         Ok(Worker {
             control,
             abandoned: false,
             now: Now::read(),
-            outbox: Outbox::new(spool, config.retry, time_window_ns, shared.clone(), Instant::now()),
+            outbox: Outbox::new(
+                spool,
+                config.retry,
+                time_window_ns,
+                config.max_in_flight == 1,
+                shared.clone(),
+                Instant::now(),
+            ),
+            limiter: Limiter::new(config.concurrency, config.max_in_flight, Instant::now()),
+            gauges: Gauges::new(shared.clone()),
             rx,
             shared,
             delivery,
@@ -167,12 +180,11 @@ impl Worker {
             if self.builder.linger_deadline().is_some_and(|d| d <= now) || self.shutting_down() {
                 self.seal();
             }
-            if let Some(answer) = self.delivery.try_answer() {
+            while let Some(answer) = self.delivery.try_answer() {
                 self.on_answer(answer);
             }
             self.send_ready();
-            let in_flight = self.delivery.in_flight();
-            self.outbox.spill_under_pressure(in_flight, Instant::now());
+            self.outbox.spill_under_pressure(Instant::now());
             self.apply_notes();
             self.waiters.answer(self.outbox.done_below(), Instant::now());
             if self.try_finish() {
@@ -211,8 +223,8 @@ impl Worker {
             if let Some(d) = self.builder.linger_deadline() {
                 wake = wake.min(d);
             }
-            if self.delivery.in_flight().is_none() {
-                if let Some(t) = self.outbox.front_not_before() {
+            if self.delivery.in_flight() < self.limiter.limit() {
+                if let Some(t) = self.outbox.next_try() {
                     wake = wake.min(t);
                 }
             }
@@ -283,7 +295,7 @@ impl Worker {
         // With a spool, what waits goes to disk now, while there is time:
         // delivery goes on from there until the deadline, and whatever
         // happens to the request out, little is left to write at the end.
-        self.outbox.spill_all(self.delivery.in_flight());
+        self.outbox.spill_all();
         self.apply_notes();
     }
 
@@ -482,36 +494,45 @@ impl Worker {
         told
     }
 
-    /// Sends the oldest batch when its time has come and no request is out.
+    /// Sends batches whose time has come, oldest first, while the
+    /// concurrency limit allows.
     fn send_ready(&mut self) {
-        if self.delivery.in_flight().is_some() {
-            return;
-        }
-        let now = Instant::now();
-        let Ready::Send { seq, payload } = self.outbox.next_ready(now, clock::wall_ns()) else {
-            return;
-        };
-        let mut timeout = self.request_timeout;
-        if let Some(deadline) = self.waiters.shutdown_deadline() {
-            match deadline.checked_duration_since(now) {
-                Some(left) if !left.is_zero() => timeout = timeout.min(left),
-                _ => return,
+        while self.delivery.in_flight() < self.limiter.limit() {
+            let now = Instant::now();
+            let mut timeout = self.request_timeout;
+            if let Some(deadline) = self.waiters.shutdown_deadline() {
+                match deadline.checked_duration_since(now) {
+                    Some(left) if !left.is_zero() => timeout = timeout.min(left),
+                    _ => return,
+                }
             }
+            let Ready::Send { seq, payload } = self.outbox.next_to_send(now, clock::wall_ns()) else {
+                return;
+            };
+            let random = next_random(&mut self.rng);
+            self.delivery.send(Request {
+                seq,
+                payload,
+                timeout,
+                random,
+            });
+            self.limiter.on_send(self.delivery.in_flight());
+            self.gauges.sent(self.delivery.in_flight(), self.limiter.limit());
         }
-        let random = next_random(&mut self.rng);
-        self.delivery.send(Request {
-            seq,
-            payload,
-            timeout,
-            random,
-        });
     }
 
-    /// The answer to the request out.
+    /// The answer to a request out.
     fn on_answer(&mut self, answer: Answer) {
         if self.is_abandoned() {
             // The shutdown already counted this batch as undelivered.
             return;
+        }
+        let now = Instant::now();
+        if !matches!(answer.outcome, Outcome::NoCredentials { .. }) {
+            let backpressure = answer.outcome.is_backpressure();
+            self.limiter.on_answer(now, answer.round_trip, backpressure);
+            self.gauges
+                .answered(answer.round_trip, self.delivery.in_flight(), self.limiter.limit());
         }
         match &answer.outcome {
             Outcome::NoCredentials { message } => {
@@ -529,7 +550,7 @@ impl Worker {
             _ => self.credentials_error = None,
         }
         let random = next_random(&mut self.rng);
-        self.outbox.complete(answer.seq, answer.outcome, Instant::now(), random);
+        self.outbox.complete(answer.seq, answer.outcome, now, random);
         self.apply_notes();
     }
 
@@ -595,7 +616,8 @@ impl Worker {
         };
         let now = Instant::now();
         let all_done = self.outbox.is_empty() && self.builder.is_empty() && self.rx.is_empty();
-        let out_of_time = now >= deadline || self.outbox.front_not_before().is_some_and(|t| t >= deadline);
+        let out_of_time = now >= deadline
+            || (self.delivery.in_flight() == 0 && self.outbox.next_try().is_some_and(|t| t >= deadline));
         if !all_done && !out_of_time {
             return false;
         }
@@ -604,10 +626,12 @@ impl Worker {
         // before (a hung service) is abandoned: its batch is kept (spooled)
         // or counted with the rest, and the thread ends now, whatever the
         // request does.
-        if let Some(answer) = self.delivery.wait_answer(deadline + FINISH_GRACE) {
+        for answer in self.delivery.wait_answers(deadline + FINISH_GRACE) {
             self.on_answer(answer);
         }
         self.delivery.abandon();
+        self.outbox.abandoned();
+        self.gauges.sent(0, self.limiter.limit());
         if self.outbox.has_spool() {
             // Keep what is left on disk for the next start.
             self.now = Now::read();
@@ -615,7 +639,7 @@ impl Worker {
                 self.add_record(q.record, q.size);
             }
             self.seal();
-            self.outbox.spill_all(None);
+            self.outbox.spill_all();
         }
         self.seal();
         // Whatever is left, including records sent in a race with the

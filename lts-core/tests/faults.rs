@@ -3,7 +3,9 @@
 //! backoff, a 401 with a token that can be renewed, a 400 for one batch.
 //!
 //! Batches are sealed by count (10 events) or by a flush, never by the linger
-//! clock, so the number of requests each scenario makes is known in advance.
+//! clock, so the number of requests each scenario makes is known in advance,
+//! and one request is out at a time (`max_in_flight(1)`), so their order is
+//! too. The same faults with several requests out are in `concurrency.rs`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,9 +20,11 @@ const WAIT: Duration = Duration::from_secs(10);
 const BATCH: usize = 10;
 
 /// The shared config, but batches sealed by count or by a flush (the linger
-/// is 60 s), a 5 s request timeout and 6 tries 1 to 10 ms apart.
+/// is 60 s), one request out at a time, a 5 s request timeout and 6 tries 1
+/// to 10 ms apart.
 fn config(mock: &MockLts) -> ConfigBuilder {
     common::config(mock)
+        .max_in_flight(1)
         .batch_max_events(BATCH)
         .linger(Duration::from_secs(60))
         .request_timeout(Duration::from_secs(5))
@@ -326,6 +330,7 @@ fn a_401_mid_run_asks_the_token_provider_again_and_delivers_the_batch_once() {
     let (shipper, guard) = Shipper::start(
         common::ids(mock.endpoint())
             .token_provider(provider)
+            .max_in_flight(1)
             .batch_max_events(BATCH)
             .linger(Duration::from_secs(60))
             .retry(retry(4))

@@ -135,7 +135,9 @@ fn batches_respect_the_event_cap() {
         shipper.send(record(&shipper, format!("{i}"))).unwrap();
     }
     shipper.flush(WAIT).unwrap();
-    let sizes: Vec<usize> = mock.requests().iter().map(|r| r.events).collect();
+    // Batches may arrive in any order (several requests are out at once).
+    let mut sizes: Vec<usize> = mock.requests().iter().map(|r| r.events).collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(sizes, [vec![10; 9], vec![5]].concat());
 }
 
@@ -162,9 +164,12 @@ fn batches_respect_the_byte_cap() {
     assert!(requests.len() > 200 * 300 / cap, "{} requests", requests.len());
     for r in &requests {
         assert!(r.decoded_bytes <= cap, "a body of {} bytes", r.decoded_bytes);
-        // Full batches are nearly full: the cap is a cap, not a target missed by far.
-        assert!(r.decoded_bytes > cap - 1024 || r.index == requests.len() - 1);
     }
+    // Full batches are nearly full: the cap is a cap, not a target missed by
+    // far. Only the last batch sealed (by the flush) may be short; it may
+    // arrive before others.
+    let short = requests.iter().filter(|r| r.decoded_bytes <= cap - 1024).count();
+    assert!(short <= 1, "{short} short batches");
 }
 
 #[test]
@@ -379,9 +384,12 @@ fn block_mode_waits_for_room_and_loses_nothing() {
     shipper.flush(WAIT).unwrap();
     let stats = shipper.stats();
     assert_eq!((stats.delivered, stats.dropped_queue_full), (3_000, 0));
-    let times: Vec<u64> = mock.events().iter().map(|e| e.time_ns).collect();
+    // Batches arrive in any order (several requests are out at once); LTS
+    // sorts by time: sorted so, every record is there once.
+    let mut times: Vec<u64> = mock.events().iter().map(|e| e.time_ns).collect();
+    times.sort_unstable();
     assert_eq!(times.len(), 3_000);
-    assert!(times.windows(2).all(|w| w[0] < w[1]), "not in time order");
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "a record twice");
 }
 
 #[test]
@@ -515,10 +523,14 @@ fn a_drop_report_that_finds_its_batch_full_is_sent_in_a_batch_of_its_own() {
     }
     assert_eq!(shipper.flush(WAIT), Err(FlushError::Lost { lost: 1 }));
 
-    // The flush does not end with the loss unreported in LTS.
-    let sizes: Vec<usize> = mock.requests().iter().map(|r| r.events).collect();
-    assert_eq!(sizes, [5, 1]);
-    let messages: Vec<String> = mock.events().iter().map(|e| message_of(&e.line)).collect();
+    // The flush does not end with the loss unreported in LTS. (The two
+    // batches may be out at once and arrive in either order.)
+    let mut sizes: Vec<usize> = mock.requests().iter().map(|r| r.events).collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [1, 5]);
+    let mut events = mock.events();
+    events.sort_by_key(|e| e.time_ns);
+    let messages: Vec<String> = events.iter().map(|e| message_of(&e.line)).collect();
     assert_eq!(messages[..5], ["event 0", "event 1", "event 2", "event 3", "event 4"]);
     let reports = drop_reports(&mock);
     assert_eq!(reports.len(), 1);

@@ -1,6 +1,7 @@
 //! The disk spool: batches that cannot be delivered in time wait on disk and
-//! are delivered once, oldest first, when the service is back or at the next
-//! start.
+//! are delivered once when the service is back or at the next start
+//! (several requests are out at once, so records are compared in time
+//! order, as LTS sorts them).
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use lts_core::{ConfigBuilder, DiagnosticKind, FlushError, Level, Overflow, Recor
 use lts_mock::MockLts;
 
 mod common;
-use common::{hook, received};
+use common::{hook, received, received_by_time};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -51,7 +52,7 @@ fn batches_out_of_retries_wait_in_the_spool_and_are_delivered_once_in_order() {
 
     mock.faults().clear();
     shipper.flush(WAIT).unwrap();
-    let got = received(&mock);
+    let got = received_by_time(&mock);
     assert_eq!(
         got.iter().map(|g| g.0).collect::<Vec<_>>(),
         times,
@@ -98,7 +99,7 @@ fn what_is_undelivered_at_shutdown_is_delivered_at_the_next_start() {
     let (second, _guard) = Shipper::start(config(&mock, dir.path()).build().unwrap()).unwrap();
     assert_eq!(second.stats().restored, 30);
     second.flush(WAIT).unwrap();
-    assert_eq!(received(&mock).iter().map(|g| g.0).collect::<Vec<_>>(), times);
+    assert_eq!(received_by_time(&mock).iter().map(|g| g.0).collect::<Vec<_>>(), times);
     let stats = second.stats();
     assert_eq!((stats.delivered, stats.pending()), (30, 0));
 }
@@ -133,7 +134,7 @@ fn under_memory_pressure_batches_move_to_disk_and_the_budget_holds() {
     assert!(stats.spooled > 0, "{stats:?}");
     mock.faults().clear();
     shipper.flush(WAIT).unwrap();
-    let got = received(&mock);
+    let got = received_by_time(&mock);
     assert_eq!(got.len(), 20_000);
     assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), times);
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::config::{Compression, Config, RetryPolicy};
-use crate::delivery::{Deliver, Outcome};
+use crate::delivery::{Deliver, Outcome, RetryCause};
 use crate::error::FlushError;
 use crate::payload::Payload;
 use crate::record::{Level, Record};
@@ -28,7 +28,7 @@ struct Scripted {
 }
 
 impl Deliver for Scripted {
-    fn send(&mut self, payload: &Payload, timeout: Duration, _random: u64) -> Outcome {
+    fn send(&self, payload: &Payload, timeout: Duration, _random: u64) -> Outcome {
         let _ = self.seen.send(Seen {
             payload: payload.clone(),
             timeout,
@@ -36,10 +36,11 @@ impl Deliver for Scripted {
         self.outcomes.recv().unwrap_or(Outcome::Retry {
             reason: "the script ended".into(),
             retry_after: None,
+            cause: RetryCause::Connection,
         })
     }
 
-    fn renew(&mut self) -> bool {
+    fn renew(&self) -> bool {
         let _ = self.renewals.send(());
         true
     }
@@ -108,6 +109,7 @@ fn retry_503() -> Outcome {
     Outcome::Retry {
         reason: "HTTP 503".into(),
         retry_after: None,
+        cause: RetryCause::Throttled,
     }
 }
 
@@ -183,6 +185,7 @@ fn a_request_sent_during_the_shutdown_has_its_timeout_cut_to_the_deadline() {
         .send(Outcome::Retry {
             reason: "HTTP 429".into(),
             retry_after: Some(Duration::from_millis(100)),
+            cause: RetryCause::Throttled,
         })
         .unwrap();
     let retry = seen.recv_timeout(Duration::from_secs(5)).unwrap();

@@ -98,6 +98,14 @@ pub fn received(mock: &MockLts) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// [`received`], sorted by time as LTS sorts a stream: with several
+/// requests out at once, batches arrive in any order.
+pub fn received_by_time(mock: &MockLts) -> Vec<(u64, String)> {
+    let mut got = received(mock);
+    got.sort_by_key(|(t, _)| *t);
+    got
+}
+
 /// The pipeline's in-band drop reports the mock kept, as JSON.
 pub fn drop_reports(mock: &MockLts) -> Vec<serde_json::Value> {
     mock.events()
@@ -105,6 +113,43 @@ pub fn drop_reports(mock: &MockLts) -> Vec<serde_json::Value> {
         .map(|e| json(&e.line))
         .filter(|v| v["target"] == "lts")
         .collect()
+}
+
+/// Groups the request log by batch (body hash), in the order each batch
+/// was first sent, whatever else went out between its attempts (several
+/// requests are out at once), and checks that every attempt but the last of
+/// each batch failed (or was a slow answer the client gave up on) and that
+/// the attempts of one batch carried the same number of events.
+pub fn attempts_by_batch(requests: &[RequestLog]) -> Vec<Vec<RequestLog>> {
+    let mut batches: Vec<Vec<RequestLog>> = Vec::new();
+    for r in requests {
+        assert_ne!(r.body_sha256_or_hash, 0, "request {} has no hash", r.index);
+        match batches
+            .iter_mut()
+            .find(|b| b[0].body_sha256_or_hash == r.body_sha256_or_hash)
+        {
+            Some(b) => b.push(r.clone()),
+            None => batches.push(vec![r.clone()]),
+        }
+    }
+    for attempts in &batches {
+        check_attempts(attempts);
+    }
+    batches
+}
+
+fn check_attempts(run: &[RequestLog]) {
+    for (i, r) in run.iter().enumerate() {
+        assert_eq!(
+            r.events, run[0].events,
+            "an attempt of the batch of request {} changed",
+            run[0].index
+        );
+        let gave_up = r.status != 200 || r.fault.as_deref().is_some_and(|f| f.starts_with("delay"));
+        if i + 1 < run.len() {
+            assert!(gave_up, "request {} succeeded yet was sent again", r.index);
+        }
+    }
 }
 
 /// Splits the request log into runs of attempts at one batch (consecutive
@@ -126,17 +171,7 @@ pub fn attempt_runs(requests: &[RequestLog]) -> Vec<Vec<RequestLog>> {
     hashes.dedup();
     assert_eq!(hashes.len(), runs.len(), "a batch was sent again after another batch");
     for run in &runs {
-        for (i, r) in run.iter().enumerate() {
-            assert_eq!(
-                r.events, run[0].events,
-                "an attempt of the batch of request {} changed",
-                run[0].index
-            );
-            let gave_up = r.status != 200 || r.fault.as_deref().is_some_and(|f| f.starts_with("delay"));
-            if i + 1 < run.len() {
-                assert!(gave_up, "request {} succeeded yet was sent again", r.index);
-            }
-        }
+        check_attempts(run);
     }
     runs
 }

@@ -32,10 +32,13 @@ impl Event {
     }
 }
 
-/// Every event the mock received, in arrival order, each line parsed as JSON.
+/// Every event the mock received, in time order (as LTS sorts a stream:
+/// several requests are out at once, so batches arrive in any order), each
+/// line parsed as JSON.
 pub fn events(mock: &MockLts) -> Vec<Event> {
-    mock.events()
-        .into_iter()
+    let mut got = mock.events();
+    got.sort_by_key(|e| e.time_ns);
+    got.into_iter()
         .map(|e| Event {
             time_ns: e.time_ns,
             json: serde_json::from_str(&e.line).unwrap_or_else(|err| panic!("not JSON ({err}): {}", e.line)),

@@ -32,13 +32,15 @@ pub struct Got {
 }
 
 /// Flushes `shipper` (everything sent so far is delivered once it returns)
-/// and returns what the mock received, in order.
+/// and returns what the mock received, in time order (as LTS sorts a
+/// stream: several requests are out at once, so batches arrive in any order).
 pub fn delivered(shipper: &Shipper, mock: &MockLts) -> Vec<Got> {
     shipper
         .flush(Duration::from_secs(10))
         .expect("every record is delivered");
-    mock.events()
-        .into_iter()
+    let mut got = mock.events();
+    got.sort_by_key(|e| e.time_ns);
+    got.into_iter()
         .map(|e| Got {
             time_ns: e.time_ns,
             json: serde_json::from_str(&e.line).unwrap_or(Value::Null),

@@ -1,0 +1,228 @@
+//! How many requests may be out at once: additive increase, multiplicative
+//! decrease (AIMD) on the service's signals, as Vector's adaptive request
+//! concurrency and Netflix's concurrency-limits do.
+//!
+//! Time runs in windows about one round trip long. At the end of a window
+//! the limit
+//! - comes down by a tenth (at least 1, never below 1) when the window saw
+//!   back-pressure (429, 503, a timeout) or a mean round trip above
+//!   [`RTT_RISE`] times the recent mean;
+//! - goes up by 1 (never above the configured most) when the window was
+//!   clean, its round trips no slower than recent ones, and the limit was
+//!   reached in it (there was demand for more);
+//! - stays otherwise. After a decrease the next [`HOLD_WINDOWS`] windows
+//!   do not increase, so a service throttling at a fixed rate sees the
+//!   limit settle just under it rather than saw across it.
+//!
+//! With [`Concurrency::Fixed`] the limit is always the most. Time is a
+//! parameter; nothing here reads a clock.
+
+use std::time::{Duration, Instant};
+
+use crate::config::Concurrency;
+
+/// A window's mean round trip this many times the recent mean is "rising
+/// latency".
+pub(crate) const RTT_RISE: f64 = 2.0;
+/// Clean windows after a decrease before the limit may rise again.
+pub(crate) const HOLD_WINDOWS: u32 = 3;
+/// The adaptive limit's start.
+const START: usize = 2;
+/// The shortest window (loopback round trips are far shorter).
+const MIN_WINDOW: Duration = Duration::from_millis(20);
+/// Weight of a window in the recent mean round trip.
+const EWMA_WEIGHT: f64 = 0.3;
+
+/// The concurrency limit and what it is decided on.
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    mode: Concurrency,
+    most: usize,
+    limit: usize,
+    /// The recent mean round trip (exponentially weighted), if any yet.
+    recent_rtt: Option<Duration>,
+    window: Window,
+    hold: u32,
+}
+
+#[derive(Debug)]
+struct Window {
+    started: Instant,
+    rtt_sum: Duration,
+    answers: u32,
+    backpressure: bool,
+    limit_reached: bool,
+}
+
+impl Window {
+    fn new(started: Instant) -> Window {
+        Window {
+            started,
+            rtt_sum: Duration::ZERO,
+            answers: 0,
+            backpressure: false,
+            limit_reached: false,
+        }
+    }
+}
+
+impl Limiter {
+    pub(crate) fn new(mode: Concurrency, most: usize, now: Instant) -> Limiter {
+        let most = most.max(1);
+        Limiter {
+            mode,
+            most,
+            limit: match mode {
+                Concurrency::Fixed => most,
+                _ => START.min(most),
+            },
+            recent_rtt: None,
+            window: Window::new(now),
+            hold: 0,
+        }
+    }
+
+    /// Requests that may be out now.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// A request went out, making `in_flight` out.
+    pub(crate) fn on_send(&mut self, in_flight: usize) {
+        if in_flight >= self.limit {
+            self.window.limit_reached = true;
+        }
+    }
+
+    /// An answer came after `rtt`; `backpressure`: the service pushed back.
+    pub(crate) fn on_answer(&mut self, now: Instant, rtt: Duration, backpressure: bool) {
+        if self.mode == Concurrency::Fixed {
+            return;
+        }
+        let w = &mut self.window;
+        w.rtt_sum += rtt;
+        w.answers += 1;
+        w.backpressure |= backpressure;
+        let length = self.recent_rtt.unwrap_or(rtt).max(MIN_WINDOW);
+        if now.duration_since(w.started) >= length {
+            self.end_window(now);
+        }
+    }
+
+    fn end_window(&mut self, now: Instant) {
+        let w = std::mem::replace(&mut self.window, Window::new(now));
+        let mean = w.rtt_sum / w.answers.max(1);
+        let rising = self
+            .recent_rtt
+            .is_some_and(|recent| mean.as_secs_f64() > recent.as_secs_f64() * RTT_RISE);
+        if w.backpressure || rising {
+            let cut = (self.limit / 10).max(1);
+            self.limit = self.limit.saturating_sub(cut).max(1);
+            self.hold = HOLD_WINDOWS;
+        } else if self.hold > 0 {
+            self.hold -= 1;
+        } else if w.limit_reached {
+            self.limit = (self.limit + 1).min(self.most);
+        }
+        if !w.backpressure {
+            // Throttled answers come fast and say nothing of the path.
+            self.recent_rtt = Some(match self.recent_rtt {
+                None => mean,
+                Some(r) => r.mul_f64(1.0 - EWMA_WEIGHT) + mean.mul_f64(EWMA_WEIGHT),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Runs `windows` windows of 50 ms round trips, the limit reached in
+    /// each, `backpressure` deciding each window's answers.
+    fn run(l: &mut Limiter, t: &mut Instant, windows: u32, backpressure: impl Fn(usize) -> bool) -> Vec<usize> {
+        let mut seen = Vec::new();
+        for _ in 0..windows {
+            let limit = l.limit();
+            l.on_send(limit);
+            *t += ms(50);
+            let bp = backpressure(limit);
+            l.on_answer(*t, ms(50), bp);
+            seen.push(l.limit());
+        }
+        seen
+    }
+
+    #[test]
+    fn the_limit_rises_by_one_per_clean_window_up_to_the_most() {
+        let mut t = Instant::now();
+        let mut l = Limiter::new(Concurrency::Adaptive, 6, t);
+        assert_eq!(l.limit(), 2);
+        assert_eq!(run(&mut l, &mut t, 6, |_| false), vec![3, 4, 5, 6, 6, 6]);
+    }
+
+    #[test]
+    fn the_limit_stays_when_it_was_not_reached() {
+        let mut t = Instant::now();
+        let mut l = Limiter::new(Concurrency::Adaptive, 16, t);
+        for _ in 0..5 {
+            l.on_send(1); // one request out of a limit of two: no demand for more
+            t += ms(50);
+            l.on_answer(t, ms(50), false);
+        }
+        assert_eq!(l.limit(), 2);
+    }
+
+    #[test]
+    fn backpressure_cuts_a_tenth_and_holds_before_rising_again() {
+        let mut t = Instant::now();
+        let mut l = Limiter::new(Concurrency::Adaptive, 64, t);
+        run(&mut l, &mut t, 30, |_| false);
+        assert_eq!(l.limit(), 32);
+        assert_eq!(run(&mut l, &mut t, 1, |_| true), vec![29]);
+        assert_eq!(run(&mut l, &mut t, 5, |_| false), vec![29, 29, 29, 30, 31]);
+        // At the bottom it stays at one.
+        let mut l = Limiter::new(Concurrency::Adaptive, 64, t);
+        assert_eq!(run(&mut l, &mut t, 3, |_| true), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn rising_round_trips_cut_the_limit() {
+        let mut t = Instant::now();
+        let mut l = Limiter::new(Concurrency::Adaptive, 64, t);
+        run(&mut l, &mut t, 10, |_| false);
+        assert_eq!(l.limit(), 12);
+        l.on_send(12);
+        t += ms(150);
+        l.on_answer(t, ms(150), false); // three times the recent 50 ms
+        assert_eq!(l.limit(), 11);
+    }
+
+    #[test]
+    fn a_service_throttling_above_a_rate_makes_the_limit_settle_at_it() {
+        // The service takes 10 requests per 50 ms round trip and answers
+        // 429 to the rest: the limit must settle near 10, and once settled
+        // at most a tenth of the requests may be refused.
+        let mut t = Instant::now();
+        let mut l = Limiter::new(Concurrency::Adaptive, 64, t);
+        let mut limits = vec![l.limit()];
+        limits.extend(run(&mut l, &mut t, 200, |limit| limit > 10));
+        // Each window sends the limit in force at its start.
+        let settled = &limits[50..200];
+        assert!(settled.iter().all(|&n| (9..=11).contains(&n)), "{settled:?}");
+        let sent: usize = settled.iter().sum();
+        let refused: usize = settled.iter().map(|&n| n.saturating_sub(10)).sum();
+        assert!(refused * 10 <= sent, "{refused} of {sent} requests refused");
+    }
+
+    #[test]
+    fn a_fixed_limit_never_moves() {
+        let mut t = Instant::now();
+        let mut l = Limiter::new(Concurrency::Fixed, 8, t);
+        assert_eq!(run(&mut l, &mut t, 5, |_| true), vec![8; 5]);
+    }
+}
