@@ -60,6 +60,7 @@ mod env;
 mod error;
 mod format;
 mod intake;
+mod line;
 mod outbox;
 mod payload;
 mod record;
