@@ -93,7 +93,7 @@ impl Worker {
                 let (spool, found) = Spool::open(dir, config.spool_max_bytes).map_err(|e| {
                     crate::Error::new(
                         crate::ErrorKind::Io,
-                        Some("spool_dir"),
+                        Some(config.setting_name("spool_dir")),
                         format!("cannot open the spool in {}: {e}", dir.display()),
                     )
                     .with_source(e)

@@ -336,6 +336,23 @@ fn ten_thousand_fields_over_the_line_limit_are_dropped_from_the_end_visibly_and_
 }
 
 #[test]
+fn a_spool_dir_under_a_regular_file_is_an_error_naming_the_variable_or_the_method() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let under = file.join("spool");
+    let start = |config: Config| Shipper::start(config).map(|_| ()).unwrap_err();
+
+    let e = start(Config::from_lookup(env_with("LTS_SPOOL_DIR", under.display().to_string())).unwrap());
+    assert_eq!((e.kind(), e.setting()), (ErrorKind::Io, Some("LTS_SPOOL_DIR")));
+    let expected = format!("LTS_SPOOL_DIR: cannot open the spool in {}:", under.display());
+    assert!(e.to_string().starts_with(&expected), "{e}");
+
+    let e = start(offline().spool_dir(&under).build().unwrap());
+    assert_eq!((e.kind(), e.setting()), (ErrorKind::Io, Some("spool_dir")));
+}
+
+#[test]
 fn an_empty_message_arrives_as_an_empty_message() {
     let mock = MockLts::start().unwrap();
     let (shipper, _guard) = Shipper::start(config(&mock).build().unwrap()).unwrap();

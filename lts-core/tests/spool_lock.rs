@@ -96,3 +96,30 @@ fn a_second_shipper_in_the_same_process_is_refused_until_the_first_shuts_down() 
     drop(guard);
     let (_shipper, _guard) = Shipper::start(config(dir_str)).unwrap();
 }
+
+#[test]
+fn a_spool_in_use_given_in_the_environment_is_an_error_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_str = dir.path().to_str().unwrap().to_owned();
+    let (_shipper, _guard) = Shipper::start(config(&dir_str)).unwrap();
+    let env = Config::from_lookup(|var| {
+        Some(match var {
+            "LTS_ENDPOINT" => "http://127.0.0.1:9".to_owned(),
+            "LTS_PROJECT_ID" => lts_mock::PROJECT_ID.to_owned(),
+            "LTS_LOG_GROUP_ID" => lts_mock::LOG_GROUP_ID.to_owned(),
+            "LTS_LOG_STREAM_ID" => lts_mock::LOG_STREAM_ID.to_owned(),
+            "LTS_TOKEN" => "token".to_owned(),
+            "LTS_SPOOL_DIR" => dir_str.clone(),
+            _ => return None,
+        })
+    })
+    .unwrap();
+    let e = Shipper::start(env).map(|_| ()).unwrap_err();
+    assert_eq!(e.setting(), Some("LTS_SPOOL_DIR"));
+    assert!(
+        e.to_string().starts_with(&format!(
+            "LTS_SPOOL_DIR: cannot open the spool in {dir_str}: the directory is in use"
+        )),
+        "{e}"
+    );
+}
