@@ -672,7 +672,9 @@ impl ConfigBuilder {
     }
 
     /// The longest log line in bytes (default 1 MiB, LTS's limit); a longer
-    /// line is cut with a `…[truncated N bytes]` marker and counted.
+    /// line is cut to fit with `…[truncated N bytes]` markers (a JSON line
+    /// stays valid JSON) and counted. A line longer than the batch byte cap
+    /// travels in a batch of its own.
     pub fn max_line_bytes(mut self, n: usize) -> Self {
         self.max_line_bytes = n;
         self
