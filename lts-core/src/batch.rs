@@ -1,35 +1,11 @@
 //! Batching: collecting escaped lines into one request body under the three
-//! caps (events, encoded bytes, linger time), and cutting lines that are too
-//! long with a visible marker.
+//! caps (events, encoded bytes, linger time). A line longer than the byte
+//! cap travels in a batch of its own.
 
 use std::time::{Duration, Instant};
 
-use crate::config::Api;
+use crate::config::{Api, MAX_BATCH_BYTES};
 use crate::encode::Body;
-
-/// What a cut line ends with: `…[truncated N bytes]`.
-pub(crate) fn truncation_marker(cut: usize) -> String {
-    format!("…[truncated {cut} bytes]")
-}
-
-/// The longest a marker can be.
-pub(crate) const MARKER_MAX: usize = "…[truncated 18446744073709551615 bytes]".len();
-
-/// Cuts `s` so that it, with the marker, is at most `limit` bytes, at a char
-/// boundary. Returns the number of bytes cut, 0 if `s` already fits.
-pub(crate) fn truncate_with_marker(s: &mut String, limit: usize) -> usize {
-    if s.len() <= limit {
-        return 0;
-    }
-    let mut keep = limit.saturating_sub(MARKER_MAX);
-    while !s.is_char_boundary(keep) {
-        keep -= 1;
-    }
-    let cut = s.len() - keep;
-    s.truncate(keep);
-    s.push_str(&truncation_marker(cut));
-    cut
-}
 
 /// The open batch: a body being written and what it holds.
 #[derive(Debug)]
@@ -75,9 +51,10 @@ impl Builder {
         }
     }
 
-    /// The longest escaped line that fits in an empty batch.
+    /// The longest escaped line a batch can carry: a line longer than the
+    /// byte cap travels alone, in a batch of up to [`MAX_BATCH_BYTES`].
     pub(crate) fn max_escaped_line(&self) -> usize {
-        self.max_bytes.saturating_sub(self.empty_len)
+        MAX_BATCH_BYTES.max(self.max_bytes).saturating_sub(self.empty_len)
     }
 
     /// Whether an event with an escaped line of this length fits without
@@ -86,17 +63,19 @@ impl Builder {
         self.body.events() < self.max_events && self.body.len_with(escaped_len) <= self.max_bytes
     }
 
-    /// Whether the event cap is reached.
+    /// Whether the event cap is reached, or the byte cap (by a line that
+    /// travels alone).
     pub(crate) fn is_full(&self) -> bool {
-        self.body.events() >= self.max_events
+        self.body.events() >= self.max_events || self.body.len_with(0) > self.max_bytes
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.body.events() == 0
     }
 
-    /// Adds an event; the caller checked [`Builder::fits`]. `internal`
-    /// marks the pipeline's own reports.
+    /// Adds an event; the caller checked [`Builder::fits`], or the batch is
+    /// empty (a line longer than the byte cap then fills it alone).
+    /// `internal` marks the pipeline's own reports.
     pub(crate) fn push(&mut self, time_ns: u64, escaped_line: &str, reserved: usize, internal: bool, now: Instant) {
         if self.body.events() == 0 {
             self.opened = Some(now);
@@ -139,18 +118,6 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn truncation_cuts_at_a_char_boundary_and_says_how_much() {
-        let mut s = "é".repeat(100); // 200 bytes
-        let cut = truncate_with_marker(&mut s, 100);
-        assert!(s.len() <= 100, "{}", s.len());
-        assert!(s.ends_with(&truncation_marker(cut)));
-        assert_eq!(s.len() - truncation_marker(cut).len() + cut, 200);
-        let mut short = String::from("fits");
-        assert_eq!(truncate_with_marker(&mut short, 100), 0);
-        assert_eq!(short, "fits");
-    }
 
     #[test]
     fn the_event_cap_and_the_byte_cap_are_both_enforced() {

@@ -231,6 +231,40 @@ const DEFAULT_MAX_IN_FLIGHT: usize = 16;
 /// The smallest byte cap accepted, so one event always fits.
 pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 
+/// The environment variable of each setting, by builder method, for errors
+/// found after the configuration was built (see [`Config::setting_name`]).
+/// A setting read from several variables maps to the first.
+const SETTING_VARS: &[(&str, &str)] = &[
+    ("endpoint", "LTS_ENDPOINT"),
+    ("region", "LTS_REGION"),
+    ("project_id", "LTS_PROJECT_ID"),
+    ("log_group_id", "LTS_LOG_GROUP_ID"),
+    ("log_stream_id", "LTS_LOG_STREAM_ID"),
+    ("token", "LTS_TOKEN"),
+    ("iam", "LTS_IAM_USER"),
+    ("iam_endpoint", "LTS_IAM_ENDPOINT"),
+    ("access_key", "LTS_ACCESS_KEY"),
+    ("label", "LTS_LABELS"),
+    ("api", "LTS_API"),
+    ("compression", "LTS_COMPRESSION"),
+    ("gzip_level", "LTS_GZIP_LEVEL"),
+    ("format", "LTS_FORMAT"),
+    ("batch_max_events", "LTS_BATCH_MAX_EVENTS"),
+    ("batch_max_bytes", "LTS_BATCH_MAX_BYTES"),
+    ("linger", "LTS_LINGER_MS"),
+    ("queue_bytes", "LTS_QUEUE_BYTES"),
+    ("overflow", "LTS_OVERFLOW"),
+    ("request_timeout", "LTS_TIMEOUT_MS"),
+    ("retry", "LTS_RETRY_TRIES"),
+    ("max_line_bytes", "LTS_MAX_LINE_BYTES"),
+    ("spool_dir", "LTS_SPOOL_DIR"),
+    ("spool_max_bytes", "LTS_SPOOL_MAX_BYTES"),
+    ("shutdown_timeout", "LTS_SHUTDOWN_TIMEOUT_MS"),
+    ("clock", "LTS_CLOCK"),
+    ("ca_file", "LTS_CA_FILE"),
+    ("danger_accept_invalid_certs", "LTS_INSECURE_SKIP_VERIFY"),
+];
+
 /// The shipper's configuration. Build one with [`Config::builder`] or
 /// [`Config::from_env`].
 ///
@@ -296,6 +330,9 @@ pub struct Config {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) clock: ClockMode,
     pub(crate) error_hook: ErrorHook,
+    /// Whether the settings came from the environment ([`Config::from_env`]),
+    /// so errors name variables rather than builder methods.
+    pub(crate) from_env: bool,
 }
 
 impl fmt::Debug for Config {
@@ -349,6 +386,18 @@ impl Config {
     /// (for tests and for configuration kept elsewhere).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
         crate::env::read(&lookup)?.build_checked(true)
+    }
+
+    /// The name an error gives a setting: its environment variable when
+    /// the configuration came from the environment, else `builder`, the
+    /// builder method (`"spool_dir"` gives `LTS_SPOOL_DIR` or `spool_dir`).
+    pub(crate) fn setting_name(&self, builder: &'static str) -> &'static str {
+        let var = SETTING_VARS.iter().find(|(b, _)| *b == builder).map(|(_, v)| *v);
+        debug_assert!(var.is_some(), "no variable for the setting {builder}");
+        match var {
+            Some(var) if self.from_env => var,
+            _ => builder,
+        }
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -667,7 +716,9 @@ impl ConfigBuilder {
     }
 
     /// The longest log line in bytes (default 1 MiB, LTS's limit); a longer
-    /// line is cut with a `…[truncated N bytes]` marker and counted.
+    /// line is cut to fit with `…[truncated N bytes]` markers (a JSON line
+    /// stays valid JSON) and counted. A line longer than the batch byte cap
+    /// travels in a batch of its own.
     pub fn max_line_bytes(mut self, n: usize) -> Self {
         self.max_line_bytes = n;
         self
@@ -939,6 +990,7 @@ impl ConfigBuilder {
             shutdown_timeout: self.shutdown_timeout,
             clock: self.clock,
             error_hook: self.error_hook,
+            from_env,
         })
     }
 }
@@ -1196,6 +1248,33 @@ mod tests {
             (c.batch_max_events, c.batch_max_bytes),
             (MAX_BATCH_EVENTS, MAX_BATCH_BYTES)
         );
+    }
+
+    #[test]
+    fn setting_names_are_the_variables_only_for_a_config_from_the_environment() {
+        let built = valid().build().unwrap();
+        let env = Config::from_lookup(|var| {
+            let value = match var {
+                "LTS_ENDPOINT" => "http://127.0.0.1:8102",
+                "LTS_PROJECT_ID" => "0123456789abcdef0123456789abcdef",
+                "LTS_LOG_GROUP_ID" => "0a1b2c3d-0000-4000-8000-000000000001",
+                "LTS_LOG_STREAM_ID" => "0a1b2c3d-0000-4000-8000-000000000002",
+                "LTS_TOKEN" => "tok",
+                _ => return None,
+            };
+            Some(value.to_owned())
+        })
+        .unwrap();
+        assert_eq!(built.setting_name("spool_dir"), "spool_dir");
+        assert_eq!(env.setting_name("spool_dir"), "LTS_SPOOL_DIR");
+        assert_eq!(env.setting_name("ca_file"), "LTS_CA_FILE");
+        // Every variable named is one the environment reader reads.
+        let reader = include_str!("env.rs");
+        for (builder, var) in SETTING_VARS {
+            assert!(reader.contains(&format!("\"{var}\"")), "{var}");
+            assert_eq!(env.setting_name(builder), *var);
+            assert_eq!(built.setting_name(builder), *builder);
+        }
     }
 
     #[test]

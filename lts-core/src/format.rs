@@ -28,7 +28,9 @@ use crate::value::{Field, Value};
 ///
 /// `out` is empty when called and reused between records; write exactly one
 /// line into it. A line longer than the configured line limit is cut by the
-/// pipeline with a visible marker.
+/// pipeline as text: its end is replaced by `…[truncated N bytes]`, which
+/// can leave a JSON line invalid (the built-in formats cut the record's
+/// strings instead, see `Format`).
 pub trait FormatRecord: Send + Sync + 'static {
     /// Writes the log line for `record` into `out`.
     fn format(&self, record: &Record, out: &mut String);

@@ -62,6 +62,7 @@ mod format;
 mod gauges;
 mod intake;
 mod limiter;
+mod line;
 mod outbox;
 mod payload;
 mod record;

@@ -1,9 +1,12 @@
 //! The disk spool: encoded batches that could not be delivered in time wait
 //! here, oldest first, across outages and restarts.
 //!
-//! Layout: a directory of append-only segment files `spool-NNNNNNNNNNNNNNNNNNNN.lts`
-//! and a `cursor` file naming the first batch not yet delivered. A batch is
-//! one record:
+//! Layout: a directory of append-only segment files `spool-NNNNNNNNNNNNNNNNNNNN.lts`,
+//! a `cursor` file naming the first batch not yet delivered, and a `lock`
+//! file. A spool directory belongs to one process: the owner holds an OS
+//! lock on `lock` (and writes its pid there) from open until the worker
+//! ends, and a second opener, in another process or the same one, gets an
+//! error naming the holder. A batch is one record:
 //!
 //! ```text
 //! magic "LTSB" | payload length u32 LE | CRC-32 of the payload u32 LE | payload
@@ -60,9 +63,51 @@ struct Entry {
     events: u64,
 }
 
+/// The file the owner of a spool directory holds locked.
+const LOCK_FILE: &str = "lock";
+
+/// Takes the OS lock on the spool directory's lock file, and writes this
+/// process's pid there. The lock lasts as long as the returned file is open.
+fn lock(dir: &Path) -> io::Result<File> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            let holder = match pid.trim() {
+                "" => "another process".to_owned(),
+                p if p == std::process::id().to_string() => {
+                    format!("another Shipper of this process (pid {p})")
+                }
+                p => format!("another process (pid {p})"),
+            };
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!(
+                    "the directory is in use by {holder}, which holds the lock on {}; a spool directory belongs to one process",
+                    path.display()
+                ),
+            ));
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(e),
+    }
+    file.set_len(0)?;
+    file.write_all(std::process::id().to_string().as_bytes())?;
+    Ok(file)
+}
+
 /// The spool of one shipper.
 #[derive(Debug)]
 pub(crate) struct Spool {
+    /// Held locked while the spool is open (see [`lock`]).
+    _lock: File,
     dir: PathBuf,
     max_bytes: u64,
     segments: VecDeque<Segment>,
@@ -82,6 +127,7 @@ impl Spool {
     /// earlier run left there.
     pub(crate) fn open(dir: &Path, max_bytes: u64) -> io::Result<(Spool, Found)> {
         fs::create_dir_all(dir)?;
+        let lock = lock(dir)?;
         let (cursor_segment, cursor_offset) = read_cursor(dir);
         let mut ids: Vec<u64> = fs::read_dir(dir)?
             .filter_map(|e| e.ok())
@@ -92,6 +138,7 @@ impl Spool {
             .collect();
         ids.sort_unstable();
         let mut spool = Spool {
+            _lock: lock,
             dir: dir.to_owned(),
             max_bytes,
             segments: VecDeque::new(),
@@ -407,6 +454,25 @@ mod tests {
         let (s, found) = Spool::open(dir.path(), 1 << 30).unwrap();
         assert_eq!((found.batches, found.corrupt), (0, 1));
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn a_second_open_of_a_spool_in_use_fails_naming_the_holder_until_the_first_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _) = Spool::open(dir.path(), 1 << 30).unwrap();
+        let pid = std::process::id();
+        assert_eq!(fs::read_to_string(dir.path().join(LOCK_FILE)).unwrap(), pid.to_string());
+        let e = Spool::open(dir.path(), 1 << 30).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the directory is in use by another Shipper of this process (pid {pid}), which holds the lock on {}; a spool directory belongs to one process",
+                dir.path().join(LOCK_FILE).display()
+            )
+        );
+        drop(first);
+        Spool::open(dir.path(), 1 << 30).unwrap();
     }
 
     #[test]

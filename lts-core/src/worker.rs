@@ -18,17 +18,17 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::batch::{truncate_with_marker, truncation_marker, Builder, MARKER_MAX};
+use crate::batch::Builder;
 use crate::clock::{self, ClockMode, Now};
 use crate::config::{Compression, Config};
 use crate::delivery::{Answer, Deliver, Delivery, Outcome, Request};
 use crate::diag::{DiagnosticKind, Reporter};
 use crate::drops::{DropCounts, DropReports};
-use crate::encode::{labels_json, write_json_str, Compressor};
-use crate::format::{json_line_bound, json_line_embedded, Format};
+use crate::encode::{labels_json, Compressor};
 use crate::gauges::Gauges;
 use crate::intake::{Control, Queued};
 use crate::limiter::Limiter;
+use crate::line::LineEncoder;
 use crate::outbox::{Accounting, GiveUp, Note, Outbox, Ready, Resolved};
 use crate::payload::Payload;
 use crate::record::Record;
@@ -57,7 +57,7 @@ pub(crate) struct Worker {
     shared: Arc<Shared>,
     delivery: Delivery,
     reporter: Reporter,
-    format: Format,
+    lines: LineEncoder,
     compressor: Compressor,
     compression: Compression,
     labels_json: String,
@@ -68,9 +68,7 @@ pub(crate) struct Worker {
     waiters: Waiters,
     drops: DropReports,
     disconnected: bool,
-    line: String,
     escaped: String,
-    max_line_bytes: usize,
     time_window_ns: u64,
     request_timeout: Duration,
     shutdown_timeout: Duration,
@@ -99,7 +97,7 @@ impl Worker {
                 let (spool, found) = Spool::open(dir, config.spool_max_bytes).map_err(|e| {
                     crate::Error::new(
                         crate::ErrorKind::Io,
-                        Some("spool_dir"),
+                        Some(config.setting_name("spool_dir")),
                         format!("cannot open the spool in {}: {e}", dir.display()),
                     )
                     .with_source(e)
@@ -122,6 +120,13 @@ impl Worker {
         let delivery = Delivery::start(deliver, config.max_in_flight).map_err(|e| {
             crate::Error::new(crate::ErrorKind::Start, None, "cannot start the delivery thread").with_source(e)
         })?;
+        let builder = Builder::new(
+            config.api,
+            &labels_json,
+            config.batch_max_events,
+            config.batch_max_bytes,
+            config.linger,
+        );
         Ok(Worker {
             control,
             abandoned: false,
@@ -140,23 +145,15 @@ impl Worker {
             shared,
             delivery,
             reporter,
-            format: config.format.clone(),
+            lines: LineEncoder::new(config.format.clone(), config.max_line_bytes, builder.max_escaped_line()),
             compressor: Compressor::new(config.compression, config.gzip_level),
             compression: config.compression,
-            builder: Builder::new(
-                config.api,
-                &labels_json,
-                config.batch_max_events,
-                config.batch_max_bytes,
-                config.linger,
-            ),
+            builder,
             labels_json,
             waiters: Waiters::default(),
             drops: DropReports::new(clock::wall_ns()),
             disconnected: false,
-            line: String::new(),
             escaped: String::new(),
-            max_line_bytes: config.max_line_bytes,
             time_window_ns,
             request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,
@@ -299,7 +296,7 @@ impl Worker {
         self.apply_notes();
     }
 
-    fn add_record(&mut self, mut record: Record, size: usize) {
+    fn add_record(&mut self, record: Record, size: usize) {
         let now_ns = self.now.wall_ns;
         if record.time_ns.abs_diff(now_ns) > self.time_window_ns {
             add(&self.shared.counters.dropped_rejected, 1);
@@ -314,27 +311,19 @@ impl Worker {
             return;
         }
         let time_ns = record.time_ns;
-        let cut = if matches!(self.format, Format::Json)
-            && json_line_bound(&record) <= self.max_line_bytes.min(self.builder.max_escaped_line())
-        {
-            // The usual case: the line surely fits, so it is written once,
-            // already escaped for the body.
-            self.escaped.clear();
-            self.escaped.push('"');
-            json_line_embedded(&record, &mut self.escaped);
-            self.escaped.push('"');
-            0
-        } else {
-            let cut = self.format_line(&mut record);
-            self.escaped.clear();
-            write_json_str(&mut self.escaped, &self.line);
-            cut
-        };
+        let cut = self.lines.encode(&record, &mut self.escaped);
         drop(record);
-        if cut > 0 {
+        if cut.is_cut() {
             add(&self.shared.counters.truncated, 1);
             self.reporter.report(DiagnosticKind::Truncated, || {
-                format!("cut {cut} bytes from a log line longer than the line limit")
+                let dropped = match cut.dropped {
+                    0 => String::new(),
+                    n => format!(" and dropped {n} fields, spans or keys"),
+                };
+                format!(
+                    "cut {} bytes{dropped} from a log line longer than the line limit",
+                    cut.bytes
+                )
             });
         }
         if !self.builder.fits(self.escaped.len()) {
@@ -344,74 +333,6 @@ impl Worker {
         if self.builder.is_full() {
             self.seal();
         }
-    }
-
-    /// Formats the record into `self.line`, fitting it both to the line
-    /// limit and, once escaped into the request body, to one batch. The
-    /// message is cut (with a marker saying how many bytes), which keeps a
-    /// JSON line valid JSON; it is cut no more than needed (a binary search
-    /// over the kept length). Only if the rest of the line (fields) is too
-    /// long by itself is the line itself cut. Returns the bytes cut.
-    fn format_line(&mut self, record: &mut Record) -> usize {
-        let max_escaped = self.builder.max_escaped_line();
-        let max_line = self.max_line_bytes;
-        let fits = |line: &str| line.len() <= max_line && escaped_len(line) <= max_escaped;
-        self.line.clear();
-        self.format.format(record, &mut self.line);
-        if fits(&self.line) {
-            return 0;
-        }
-        let message = std::mem::take(&mut record.message);
-        let total = message.len();
-        let try_keep = |keep: usize, record: &mut Record, line: &mut String| {
-            record.message.clear();
-            record.message.push_str(&message[..keep]);
-            record.message.push_str(&truncation_marker(total - keep));
-            line.clear();
-            self.format.format(record, line);
-        };
-        // Kept lengths at char boundaries, searched for the longest that fits.
-        let (mut lo, mut hi) = (0usize, total.min(max_line));
-        while !message.is_char_boundary(hi) {
-            hi -= 1;
-        }
-        try_keep(0, record, &mut self.line);
-        if !fits(&self.line) {
-            // The fields alone are too long: cut the line itself.
-            record.message = message;
-            let mut original = String::new();
-            self.format.format(record, &mut original);
-            let mut limit = max_line.min(max_escaped);
-            loop {
-                self.line.clear();
-                self.line.push_str(&original);
-                let cut = truncate_with_marker(&mut self.line, limit);
-                if fits(&self.line) || limit <= MARKER_MAX {
-                    return cut;
-                }
-                limit = limit * 3 / 4;
-            }
-        }
-        while lo < hi {
-            let mut mid = lo + (hi - lo).div_ceil(2);
-            while !message.is_char_boundary(mid) {
-                mid -= 1;
-            }
-            if mid <= lo {
-                break;
-            }
-            try_keep(mid, record, &mut self.line);
-            if fits(&self.line) {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-                while !message.is_char_boundary(hi) {
-                    hi -= 1;
-                }
-            }
-        }
-        try_keep(lo, record, &mut self.line);
-        total - lo
     }
 
     /// Seals the open batch, with the in-band report of drops not yet told
@@ -478,9 +399,8 @@ impl Worker {
         let Some((record, told)) = self.drops.report(counts, clock::now_ns(self.clock)) else {
             return DropCounts::default();
         };
-        let (mut line, mut escaped) = (String::new(), String::new());
-        self.format.format(&record, &mut line);
-        write_json_str(&mut escaped, &line);
+        let mut escaped = String::new();
+        self.lines.encode(&record, &mut escaped);
         if !self.builder.fits(escaped.len()) {
             return DropCounts::default();
         }
@@ -688,18 +608,6 @@ impl Worker {
             });
         }
     }
-}
-
-/// The length of `s` once written as a JSON string literal.
-fn escaped_len(s: &str) -> usize {
-    2 + s
-        .bytes()
-        .map(|b| match b {
-            b'"' | b'\\' | b'\n' | b'\r' | b'\t' => 2,
-            0x00..=0x1f | 0x7f => 6,
-            _ => 1,
-        })
-        .sum::<usize>()
 }
 
 /// xorshift64: enough randomness for jitter, no dependency.

@@ -149,8 +149,40 @@ fn a_message_of_control_characters_over_the_line_limit_is_cut_in_the_message_and
 #[test]
 fn a_5_mb_message_with_the_default_caps_arrives_as_valid_json_with_an_exact_marker() {
     let mock = MockLts::start().unwrap();
-    // Default line limit (1 MiB) and batch cap (512 KiB): the batch cap binds.
-    ship_huge_message(config(&mock), &mock, &five_mb_of("ab€x"), 512 * 1024 - 1024);
+    // Default line limit (1 MiB) over the default batch cap (512 KiB): the
+    // line limit binds, and the line travels in a batch of its own.
+    ship_huge_message(config(&mock), &mock, &five_mb_of("ab€x"), MIB - 256);
+    // Three requests, one for each record (in whatever order they arrived).
+    let mut requests: Vec<usize> = mock.events().iter().map(|e| e.request).collect();
+    requests.sort_unstable();
+    requests.dedup();
+    assert_eq!(requests.len(), 3, "{requests:?}");
+}
+
+#[test]
+fn a_2_mb_field_value_arrives_cut_in_the_value_in_a_valid_json_line() {
+    let mock = MockLts::start().unwrap();
+    let (shipper, _guard) = Shipper::start(config(&mock).build().unwrap()).unwrap();
+    let value = format!("{}END", "v".repeat(2_000_000));
+    let r = record(&shipper, "short")
+        .with_field("big", value.as_str())
+        .with_field("next", 7u64);
+    shipper.send(r).unwrap();
+    shipper.send(record(&shipper, "after")).unwrap();
+    shipper.flush(WAIT).unwrap();
+
+    // The long line travels in a batch of its own, and may arrive second.
+    let mut events = mock.events();
+    events.sort_by_key(|e| e.time_ns);
+    assert_eq!(events.len(), 2);
+    let line = &events[0].line;
+    assert!(line.len() <= MIB, "a line of {} bytes", line.len());
+    assert!(line.len() >= MIB - 64, "cut more than needed: {} bytes", line.len());
+    let v = json(line);
+    assert_eq!((&v["message"], &v["fields"]["next"]), (&"short".into(), &7.into()));
+    assert_cut_from(v["fields"]["big"].as_str().unwrap(), &value);
+    assert_eq!(json(&events[1].line)["message"], "after");
+    assert_eq!(shipper.stats().truncated, 1);
 }
 
 #[test]
@@ -272,10 +304,9 @@ fn ten_thousand_fields_on_one_event_arrive_intact() {
 }
 
 #[test]
-fn ten_thousand_fields_over_the_line_limit_are_cut_visibly_and_counted() {
-    // Fields alone over the limit: the line itself is cut (README: "longer
-    // ones are cut with `…[truncated N bytes]`"); it is no longer JSON, but
-    // it is under the limit, says how much is missing, and is counted.
+fn ten_thousand_fields_over_the_line_limit_are_dropped_from_the_end_visibly_and_counted() {
+    // Fields alone over the limit, none long enough to cut: the last ones
+    // are dropped, the message says how many, and the line stays JSON.
     let mock = MockLts::start().unwrap();
     let (seen, hook) = hook();
     let (shipper, _guard) = Shipper::start(
@@ -291,22 +322,44 @@ fn ten_thousand_fields_over_the_line_limit_are_cut_visibly_and_counted() {
     for i in 0..10_000u64 {
         r = r.with_field(format!("field_{i:05}"), "v".repeat(20));
     }
-    let mut full = String::new();
-    Format::Json.format(&r, &mut full);
     shipper.send(r).unwrap();
     shipper.send(record(&shipper, "next")).unwrap();
     shipper.flush(WAIT).unwrap();
 
-    let events = mock.events();
+    // The long line travels in a batch of its own, and may arrive second.
+    let mut events = mock.events();
+    events.sort_by_key(|e| e.time_ns);
     assert_eq!(events.len(), 2);
     let line = &events[0].line;
     assert!(line.len() <= 64 * 1024, "{}", line.len());
-    let cut = marker_count(line);
-    assert_eq!(line.len() - format!("…[truncated {cut} bytes]").len() + cut, full.len());
-    assert!(full.starts_with(&line[..line.len() - format!("…[truncated {cut} bytes]").len()]));
+    // Each field is `"field_NNNNN":"vvvvvvvvvvvvvvvvvvvv",`: 37 bytes.
+    assert!(line.len() > 64 * 1024 - 37, "dropped more than needed: {}", line.len());
+    let v = json(line);
+    let fields = v["fields"].as_object().unwrap();
+    let kept = fields.len();
+    assert!((1_000..10_000).contains(&kept), "{kept}");
+    assert!(fields.contains_key("field_00000") && fields.contains_key(&format!("field_{:05}", kept - 1)));
+    assert_eq!(v["message"], format!("many fields…[dropped {} fields]", 10_000 - kept));
     assert_eq!(shipper.stats().truncated, 1);
     assert_eq!(seen.lock().unwrap()[0].kind, DiagnosticKind::Truncated);
     assert_eq!(json(&events[1].line)["message"], "next");
+}
+
+#[test]
+fn a_spool_dir_under_a_regular_file_is_an_error_naming_the_variable_or_the_method() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let under = file.join("spool");
+    let start = |config: Config| Shipper::start(config).map(|_| ()).unwrap_err();
+
+    let e = start(Config::from_lookup(env_with("LTS_SPOOL_DIR", under.display().to_string())).unwrap());
+    assert_eq!((e.kind(), e.setting()), (ErrorKind::Io, Some("LTS_SPOOL_DIR")));
+    let expected = format!("LTS_SPOOL_DIR: cannot open the spool in {}:", under.display());
+    assert!(e.to_string().starts_with(&expected), "{e}");
+
+    let e = start(offline().spool_dir(&under).build().unwrap());
+    assert_eq!((e.kind(), e.setting()), (ErrorKind::Io, Some("spool_dir")));
 }
 
 #[test]
