@@ -13,6 +13,7 @@ use crate::clock::ClockMode;
 use crate::diag::{Diagnostic, ErrorHook};
 use crate::error::{Error, ErrorKind};
 use crate::format::Format;
+use crate::storm::RateLimit;
 
 /// Which reporting API to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -246,6 +247,7 @@ pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 /// | clock | [`clock`](ConfigBuilder::clock) | `LTS_CLOCK` (`strict`, `wall`) | strict |
 /// | CA file | [`ca_file`](ConfigBuilder::ca_file) | `LTS_CA_FILE` | none |
 /// | skip TLS verification | [`danger_accept_invalid_certs`](ConfigBuilder::danger_accept_invalid_certs) | `LTS_INSECURE_SKIP_VERIFY` (`true`/`false`) | false |
+/// | rate limit per call site | [`rate_limit`](ConfigBuilder::rate_limit) | `LTS_RATE_LIMIT` (`200/s`, `N/m`, `N/h`) | off |
 #[derive(Clone)]
 pub struct Config {
     pub(crate) endpoint: String,
@@ -273,6 +275,7 @@ pub struct Config {
     pub(crate) shutdown_timeout: Duration,
     pub(crate) clock: ClockMode,
     pub(crate) error_hook: ErrorHook,
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 impl fmt::Debug for Config {
@@ -300,6 +303,7 @@ impl fmt::Debug for Config {
             .field("time_window", &self.time_window)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("clock", &self.clock)
+            .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -363,6 +367,11 @@ impl Config {
     pub fn shutdown_timeout(&self) -> Duration {
         self.shutdown_timeout
     }
+
+    /// The per-call-site rate limit, if any.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
+    }
 }
 
 /// Builds a [`Config`]. Every setter takes the value as is; [`build`]
@@ -400,6 +409,7 @@ pub struct ConfigBuilder {
     shutdown_timeout: Duration,
     clock: ClockMode,
     error_hook: ErrorHook,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Default for ConfigBuilder {
@@ -432,6 +442,7 @@ impl Default for ConfigBuilder {
             shutdown_timeout: Duration::from_secs(5),
             clock: ClockMode::default(),
             error_hook: ErrorHook::default(),
+            rate_limit: None,
         }
     }
 }
@@ -588,6 +599,15 @@ impl ConfigBuilder {
     /// batches awaiting delivery (default 100 MiB, as the vendor producers use).
     pub fn queue_bytes(mut self, n: usize) -> Self {
         self.queue_bytes = n;
+        self
+    }
+
+    /// Limits each call site to `limit` records (default: no limit): a
+    /// storm from one hot loop is cut to the rate, other call sites are
+    /// unaffected, and the refused records are counted and reported in-band
+    /// (see [`RateLimit`]).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -887,6 +907,7 @@ impl ConfigBuilder {
             shutdown_timeout: self.shutdown_timeout,
             clock: self.clock,
             error_hook: self.error_hook,
+            rate_limit: self.rate_limit,
         })
     }
 }

@@ -13,6 +13,7 @@ use crate::config::{Config, Overflow};
 use crate::diag::{Diagnostic, DiagnosticKind, ErrorHook};
 use crate::error::{Error, ErrorKind, FlushError};
 use crate::record::Record;
+use crate::storm::{CallSite, CallSiteKey, Storm, SuppressedCallSite};
 use crate::worker::{Control, Msg, Worker};
 
 /// Counters of everything the pipeline did, since it started.
@@ -57,6 +58,14 @@ pub struct Stats {
     /// Spooled batches skipped because they failed their checksum or were
     /// cut short by a crash (never sent).
     pub spool_corrupt: u64,
+    /// Records refused by the per-call-site rate limit
+    /// ([`ConfigBuilder::rate_limit`](crate::ConfigBuilder::rate_limit));
+    /// never enqueued. Equal, after a flush, to the sum of the in-band
+    /// reports' `suppressed` counts.
+    pub suppressed: u64,
+    /// Records let through unlimited because their call site found no slot
+    /// in the rate limit's table (more than 4096 call sites).
+    pub rate_limit_untracked: u64,
 }
 
 impl Stats {
@@ -108,6 +117,8 @@ impl Counters {
             spooled: get(&self.spooled),
             restored: get(&self.restored),
             spool_corrupt: get(&self.spool_corrupt),
+            suppressed: 0,
+            rate_limit_untracked: 0,
         }
     }
 }
@@ -244,6 +255,8 @@ struct Inner {
     join: Mutex<Option<JoinHandle<()>>>,
     /// The outcome of the first shutdown, handed to later calls.
     shutdown_result: Mutex<Option<Result<(), FlushError>>>,
+    /// The per-call-site rate limit, when one is configured.
+    storm: Option<Storm>,
 }
 
 /// The handle to a running pipeline: cheap to clone, safe to share.
@@ -295,6 +308,7 @@ impl Shipper {
                 worker: join.thread().clone(),
                 join: Mutex::new(Some(join)),
                 shutdown_result: Mutex::new(None),
+                storm: config.rate_limit.map(Storm::new),
             }),
         };
         let guard = Guard {
@@ -346,6 +360,37 @@ impl Shipper {
         Ok(())
     }
 
+    /// Whether a record from the call site `key`, captured at `time_ns`, is
+    /// within the rate limit ([`ConfigBuilder::rate_limit`](crate::ConfigBuilder::rate_limit));
+    /// always `true` without one. Ask before building the record: a refused
+    /// one is counted ([`Stats::suppressed`]) and reported in-band, and
+    /// should not be sent. `key` and `describe` are only called with a
+    /// limit configured; `describe` only the first time a call site is seen.
+    /// No lock, no allocation.
+    #[inline]
+    pub fn admit(&self, time_ns: u64, key: impl FnOnce() -> CallSiteKey, describe: impl FnOnce() -> CallSite) -> bool {
+        match &self.inner.storm {
+            None => true,
+            Some(storm) => storm.admit(key(), time_ns, describe, &|r| self.send(r).is_ok()),
+        }
+    }
+
+    /// The call sites whose records the rate limit refused, with how many
+    /// each, most first (empty without a rate limit).
+    pub fn suppressed_call_sites(&self) -> Vec<SuppressedCallSite> {
+        self.inner
+            .storm
+            .as_ref()
+            .map_or_else(Vec::new, Storm::suppressed_call_sites)
+    }
+
+    /// Sends the rate limit's outstanding reports (before a flush or a shutdown).
+    fn report_suppressed(&self) {
+        if let Some(storm) = &self.inner.storm {
+            storm.report_all(self.now_ns(), &|r| self.send(r).is_ok());
+        }
+    }
+
     /// Waits until every record sent before this call has been delivered or
     /// given up on, or until `timeout` passes.
     ///
@@ -356,6 +401,7 @@ impl Shipper {
         if self.inner.shared.closed.load(Ordering::Acquire) {
             return Err(FlushError::ShutDown);
         }
+        self.report_suppressed();
         let (ack, done) = crossbeam_channel::bounded(1);
         let deadline = Instant::now() + timeout;
         if self.inner.control.send(Control::Flush { ack, deadline }).is_err() {
@@ -383,6 +429,7 @@ impl Shipper {
         if let Some(r) = result.as_ref() {
             return r.clone();
         }
+        self.report_suppressed();
         self.inner.shared.closed.store(true, Ordering::Release);
         let deadline = Instant::now() + timeout;
         let (ack, done) = crossbeam_channel::bounded(1);
@@ -436,7 +483,12 @@ impl Shipper {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        self.inner.shared.counters.snapshot()
+        let mut stats = self.inner.shared.counters.snapshot();
+        if let Some(storm) = &self.inner.storm {
+            stats.suppressed = storm.suppressed();
+            stats.rate_limit_untracked = storm.untracked();
+        }
+        stats
     }
 
     /// Bytes of the queue budget in use now (records queued plus batches

@@ -56,6 +56,13 @@ impl Log for LtsLogger {
             return;
         }
         let time_ns = self.shipper.now_ns();
+        if !self.shipper.admit(
+            time_ns,
+            || capture::call_site_key(record),
+            || capture::call_site(record),
+        ) {
+            return; // over the rate limit: counted and reported by the shipper
+        }
         // A refused record is counted by the shipper (Stats::dropped_queue_full).
         let _ = self.shipper.send(capture::record(time_ns, record));
     }

@@ -98,7 +98,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use lts_core::{current_thread_name, is_shipper_thread, Field, Fields, Level, Record, SpanInfo, Str, Value};
+use lts_core::{
+    current_thread_name, is_shipper_thread, CallSite, CallSiteKey, Field, Fields, Level, Record, SpanInfo, Str, Value,
+};
 use tracing_core::span::{Attributes, Id, Record as SpanRecord};
 use tracing_core::{Event, Subscriber};
 use tracing_log::NormalizeEvent;
@@ -292,6 +294,13 @@ fn is_excluded(target: &str, level: &tracing_core::Level) -> bool {
     }
 }
 
+/// The call site of an event as the rate limit's reports name it;
+/// `text` makes its strings (borrowed for static metadata, copied for the
+/// log bridge's).
+fn call_site<'a>(meta: &tracing_core::Metadata<'a>, text: impl Fn(&'a str) -> Str) -> CallSite {
+    CallSite::new(text(meta.target()), meta.file().map(&text), meta.line())
+}
+
 #[inline]
 fn level_of(level: &tracing_core::Level) -> Level {
     match *level {
@@ -386,6 +395,13 @@ where
             if is_excluded(normalized.target(), normalized.level()) {
                 return;
             }
+            if !self.shipper.admit(
+                time_ns,
+                || CallSiteKey::of_location(normalized.target(), normalized.file(), normalized.line()),
+                || call_site(&normalized, |s| Cow::Owned(s.to_owned())),
+            ) {
+                return;
+            }
             let mut record = Record::new(
                 time_ns,
                 level_of(normalized.level()),
@@ -397,6 +413,13 @@ where
             record.line = normalized.line();
             record
         } else {
+            if !self.shipper.admit(
+                time_ns,
+                || CallSiteKey::of_static(meta),
+                || call_site(meta, Cow::Borrowed),
+            ) {
+                return;
+            }
             let mut record = Record::new(
                 time_ns,
                 level_of(meta.level()),
