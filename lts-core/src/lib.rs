@@ -57,6 +57,7 @@ mod encode;
 mod env;
 mod error;
 mod format;
+mod live;
 mod record;
 mod shipper;
 mod spool;
@@ -74,6 +75,7 @@ pub use config::{
 pub use diag::{Diagnostic, DiagnosticKind};
 pub use error::{Error, ErrorKind, FlushError};
 pub use format::{write_rfc3339_nanos, Format, FormatRecord};
+pub use live::Live;
 pub use record::{current_thread_name, Level, Record, SpanInfo};
 pub use shipper::{Guard, SendError, Shipper, Stats};
 pub use storm::{CallSite, CallSiteKey, ParseRateLimitError, RateLimit, SuppressedCallSite, REPORT_TARGET};

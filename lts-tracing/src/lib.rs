@@ -54,6 +54,22 @@
 //! {"time":"2026-11-24T13:00:00.123456789Z","level":"INFO","target":"my_app::http","message":"request handled","fields":{"path":"/api/v1/items","elapsed_ms":17},"spans":[{"name":"request","id":1,"fields":{"method":"GET","user_id":42}}],"file":"src/http.rs","line":42,"thread":"main"}
 //! ```
 //!
+//! To change what LTS gets while the program runs, give the layer a
+//! [`LiveFilter`] (`RUST_LOG` syntax, the same as `lts-log`'s) and keep
+//! its [`FilterHandle`]: `handle.set("info,my_app::db=debug")` holds for
+//! the next event on every thread. It is a filter of its own, not
+//! tracing-subscriber's `reload` layer, so the other layers' filters are
+//! untouched (tokio-rs/tracing #1629, #1812).
+//!
+//! # Storm control
+//!
+//! With a rate limit ([`lts_core::ConfigBuilder::rate_limit`],
+//! `LTS_RATE_LIMIT=200/s`), each callsite passes at most that many events
+//! per interval, in bursts of up to that many; the rest are counted
+//! ([`lts_core::Stats::suppressed`]) and reported in-band as one `WARN`
+//! record (target `lts`) per callsite and interval. Other callsites are
+//! unaffected, and so are other layers.
+//!
 //! # Options
 //!
 //! [`LtsLayer::builder`] sets whether the span context is sent, which span
@@ -108,10 +124,12 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+mod filter;
 mod visit;
 
 use visit::{merge_fields, FieldVisitor};
 
+pub use filter::{FilterError, FilterHandle, LiveFilter};
 pub use lts_core::{Config, Error, Format, Guard, Shipper};
 
 /// Starts a shipper with `config` and returns the layer that feeds it, with
