@@ -35,6 +35,10 @@ pub(crate) fn record(time_ns: u64, record: &log::Record<'_>) -> Record {
     r.line = record.line();
     r.thread = lts_core::current_thread_name();
     r.fields = fields(record.key_values());
+    #[cfg(feature = "opentelemetry")]
+    {
+        r.trace = lts_core::TraceContext::current();
+    }
     r
 }
 

@@ -72,6 +72,15 @@
 //! are counted ([`lts_core::Stats::suppressed`]) and reported in-band as
 //! one `WARN` record (target `lts`) per call site and interval.
 //!
+//! # OpenTelemetry (feature `opentelemetry`)
+//!
+//! A record logged while an OpenTelemetry context with a valid span is
+//! current on the calling thread (`opentelemetry::Context::current()`:
+//! inside `tracer.in_span(...)`, or a span made current with
+//! `mark_as_active_span`) carries its `trace_id` (32 lower-case hex
+//! digits), `span_id` (16) and `trace_flags` as top-level keys of the line.
+//! Others carry none. The feature uses opentelemetry 0.33.
+//!
 //! # Flushing and shutdown
 //!
 //! The global logger is never dropped, so [`init`] returns the

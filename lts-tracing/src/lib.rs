@@ -61,6 +61,25 @@
 //! tracing-subscriber's `reload` layer, so the other layers' filters are
 //! untouched (tokio-rs/tracing #1629, #1812).
 //!
+//! # OpenTelemetry (feature `opentelemetry`)
+//!
+//! With tracing-opentelemetry's layer in the same subscriber, every event
+//! inside a span carries that span's OpenTelemetry `trace_id` (32
+//! lower-case hex digits), `span_id` (16) and `trace_flags` (`01` sampled,
+//! `00` not) as top-level keys of the JSON line (and at the end of the text
+//! line), so a line in LTS leads to its trace and back. Events outside any
+//! span carry none. The feature pins tracing-opentelemetry 0.34 and
+//! opentelemetry 0.33, which go together: use the same versions.
+//!
+//! As in `examples/examples/otel.rs` (run with `--features otel`):
+//!
+//! ```text
+//! tracing_subscriber::registry()
+//!     .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("my_app")))
+//!     .with(lts)
+//!     .init();
+//! ```
+//!
 //! # Storm control
 //!
 //! With a rate limit ([`lts_core::ConfigBuilder::rate_limit`],
@@ -125,6 +144,8 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
 mod filter;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 mod visit;
 
 use visit::{merge_fields, FieldVisitor};
@@ -155,6 +176,9 @@ pub struct LtsLayer {
     flatten: Box<[Str]>,
     /// Fields added to every event.
     static_fields: Box<[Field]>,
+    /// Where tracing-opentelemetry keeps the spans' contexts.
+    #[cfg(feature = "opentelemetry")]
+    otel: otel::OtelLookup,
 }
 
 impl fmt::Debug for LtsLayer {
@@ -277,6 +301,8 @@ impl Builder {
             capture_spans,
             flatten: self.flatten.into_boxed_slice(),
             static_fields: self.static_fields.into_boxed_slice(),
+            #[cfg(feature = "opentelemetry")]
+            otel: otel::OtelLookup::default(),
         };
         Ok((layer, guard))
     }
@@ -346,6 +372,11 @@ impl<S> Layer<S> for LtsLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    #[cfg(feature = "opentelemetry")]
+    fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
+        self.otel.register(subscriber);
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if !self.capture_spans || is_shipper_thread() {
             return;
@@ -459,6 +490,10 @@ where
             skip_log_fields: is_log,
         });
 
+        #[cfg(feature = "opentelemetry")]
+        {
+            record.trace = self.otel.trace_context(event, &ctx);
+        }
         if self.capture_spans {
             if let Some(scope) = ctx.event_scope(event) {
                 let mut spans = Vec::new();
