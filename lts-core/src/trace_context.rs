@@ -8,10 +8,11 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct TraceContext {
-    /// The 16-byte trace id, as a big-endian number.
-    pub trace_id: u128,
-    /// The 8-byte span id, as a big-endian number.
-    pub span_id: u64,
+    /// The 16-byte trace id (bytes, not a `u128`: the record stays 8-byte
+    /// aligned and small).
+    pub trace_id: [u8; 16],
+    /// The 8-byte span id.
+    pub span_id: [u8; 8],
     /// Whether the trace is sampled, when known.
     pub sampled: Option<bool>,
 }
@@ -21,8 +22,8 @@ impl TraceContext {
     /// and `SpanId::to_bytes` give them); `None` if either is all zeros,
     /// which the W3C format defines as invalid.
     pub fn from_bytes(trace_id: [u8; 16], span_id: [u8; 8], sampled: Option<bool>) -> Option<TraceContext> {
-        let (trace_id, span_id) = (u128::from_be_bytes(trace_id), u64::from_be_bytes(span_id));
-        (trace_id != 0 && span_id != 0).then_some(TraceContext {
+        let valid = trace_id.iter().any(|&b| b != 0) && span_id.iter().any(|&b| b != 0);
+        valid.then_some(TraceContext {
             trace_id,
             span_id,
             sampled,
@@ -57,22 +58,23 @@ impl TraceContext {
         opentelemetry::Context::map_current(TraceContext::from_context)
     }
 
-    /// Appends `width` lower-case hex digits of `v`.
-    fn push_hex(out: &mut String, v: u128, width: u32) {
-        for i in (0..width).rev() {
-            let nibble = ((v >> (4 * i)) & 0xf) as u8;
-            out.push(char::from(if nibble < 10 { b'0' + nibble } else { b'a' + nibble - 10 }));
+    /// Appends the bytes as lower-case hex, two digits each.
+    fn push_hex(out: &mut String, bytes: &[u8]) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for &b in bytes {
+            out.push(char::from(DIGITS[usize::from(b >> 4)]));
+            out.push(char::from(DIGITS[usize::from(b & 0xf)]));
         }
     }
 
     /// The trace id's 32 hex digits.
     pub(crate) fn push_trace_id(&self, out: &mut String) {
-        TraceContext::push_hex(out, self.trace_id, 32);
+        TraceContext::push_hex(out, &self.trace_id);
     }
 
     /// The span id's 16 hex digits.
     pub(crate) fn push_span_id(&self, out: &mut String) {
-        TraceContext::push_hex(out, u128::from(self.span_id), 16);
+        TraceContext::push_hex(out, &self.span_id);
     }
 
     /// The W3C trace flags (`01` sampled, `00` not), when known.
