@@ -8,6 +8,11 @@
 //! "theoretical arrival time" per call site, advanced by a compare-and-swap,
 //! so the check takes no lock and allocates nothing.
 //!
+//! The bucket runs on the records' capture times (no second clock read).
+//! With [`ClockMode::Wall`](crate::ClockMode::Wall), a backwards step of the
+//! wall clock holds a call site back by the length of the step at most; the
+//! default strictly increasing clock never steps back.
+//!
 //! Call sites live in a fixed table of 4096 slots, found by a hash of the
 //! call site's identity and linear probing over 16 slots. A call site that
 //! finds no free slot there (more than 4096 call sites logging, or an
