@@ -38,7 +38,8 @@ fn a_change_holds_for_the_next_record_on_every_thread_and_loses_nothing_in_fligh
         // Logs all through the changes, each record numbered.
         let background = s.spawn(|| {
             let mut n = 0u64;
-            while !stop.load(Ordering::Acquire) {
+            // Capped, so a slow run cannot outgrow the queue budget.
+            while !stop.load(Ordering::Acquire) && n < 20_000 {
                 log::info!(logger: &l, seq = n; "steady");
                 log::debug!(logger: &l, seq = n; "chatty");
                 n += 1;

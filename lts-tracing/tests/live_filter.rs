@@ -61,7 +61,8 @@ fn scenario(beside: Beside) {
         let background = s.spawn(|| {
             tracing::dispatcher::with_default(&dispatch, || {
                 let mut n = 0u64;
-                while !stop.load(Ordering::Acquire) {
+                // Capped, so a slow run cannot outgrow the queue budget.
+                while !stop.load(Ordering::Acquire) && n < 20_000 {
                     tracing::info!(seq = n, "steady");
                     tracing::debug!(seq = n, "chatty");
                     n += 1;
