@@ -3,6 +3,13 @@
 //! and the peer (tracing-subscriber's JSON `fmt` layer writing through
 //! tracing-appender's `non_blocking`), for 1 and 2 emitting threads.
 //!
+//! Also: lts-log and lts-tracing with a per-call-site rate limit on (high
+//! enough to admit every event, so the row is the check's cost on top of
+//! the plain row, which has it off), and the live filters' check before
+//! and after a reload (lts-log: a `debug!` the filter refuses, so the row
+//! is the macro plus the filter check; lts-tracing: the plain row's event
+//! through a `LiveFilter`).
+//!
 //! ```sh
 //! cargo bench -p examples --bench caller
 //! cargo bench -p examples --bench caller -- --only lts-log --threads 1 --samples 5000   # e.g. under perf
@@ -32,12 +39,13 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use lts_core::clock::{self, ClockMode};
-use lts_core::{Config, Field, Level, Record, Shipper, Stats};
+use lts_core::{Config, Field, Level, RateLimit, Record, Shipper, Stats};
 use lts_log::LtsLogger;
 use lts_mock::MockLts;
 use tracing::Dispatch;
 use tracing_appender::non_blocking::NonBlockingBuilder;
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::Layer as _;
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -438,6 +446,114 @@ fn peer(opts: &Opts, threads: usize, lossy: bool) -> Row {
     }
 }
 
+/// A rate limit that admits every event of the bench (4.29 G/s per call
+/// site): the row pays the check, never a refusal.
+fn admit_all() -> RateLimit {
+    RateLimit::new(u32::MAX, Duration::from_secs(1)).expect("a valid rate")
+}
+
+fn lts_log_rate_limited(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
+    let mock = counting_mock()?;
+    let config = examples::mock_config(&mock).rate_limit(admit_all()).build()?;
+    let (logger, guard) = LtsLogger::builder(config).filter("info").build()?;
+    log::set_max_level(logger.max_level());
+    let m = measure(
+        opts,
+        threads,
+        || (),
+        |ms| log::info!(logger: &logger, user_id = 42u64, path = "/api/v1/items"; "request handled in {} ms", ms),
+        |_| logger.shipper().stats().pending(),
+    );
+    let row = lts_row("lts-log +rate_limit (admits all)", threads, m, logger.shipper(), &mock);
+    drop(guard);
+    mock.shutdown();
+    Ok(row)
+}
+
+fn lts_tracing_rate_limited(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
+    let mock = counting_mock()?;
+    let config = examples::mock_config(&mock).rate_limit(admit_all()).build()?;
+    let (layer, guard) = lts_tracing::layer(config)?;
+    let shipper = layer.shipper().clone();
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
+    let m = measure(
+        opts,
+        threads,
+        || tracing::dispatcher::set_default(&dispatch),
+        tracing_event,
+        |_| shipper.stats().pending(),
+    );
+    let row = lts_row("lts-tracing +rate_limit (admits all)", threads, m, &shipper, &mock);
+    drop(dispatch);
+    drop(guard);
+    mock.shutdown();
+    Ok(row)
+}
+
+/// A `debug!` that lts-log's filter (`info`) refuses, with `log`'s own
+/// maximum level open: the macro and the filter check, nothing shipped.
+/// `reload` changes the directives (to the same ones) before measuring,
+/// so every thread reads them through a refreshed cache.
+fn lts_log_filter(opts: &Opts, threads: usize, reload: bool) -> Result<Row, BoxError> {
+    let mock = counting_mock()?;
+    let (logger, guard) = LtsLogger::builder(mock_config(&mock)?).filter("info").build()?;
+    log::set_max_level(log::LevelFilter::Trace);
+    if reload {
+        logger.filter_handle().set("debug")?;
+        logger.filter_handle().set("info")?;
+    }
+    let m = measure(
+        opts,
+        threads,
+        || (),
+        |ms| log::debug!(logger: &logger, user_id = 42u64, path = "/api/v1/items"; "request handled in {} ms", ms),
+        |_| 0,
+    );
+    let name = if reload {
+        "lts-log filter refuses debug, reloaded"
+    } else {
+        "lts-log filter refuses debug"
+    };
+    let row = lts_row(name, threads, m, logger.shipper(), &mock);
+    drop(guard);
+    mock.shutdown();
+    Ok(row)
+}
+
+/// The plain lts-tracing row's event through a `LiveFilter` (`info`);
+/// `reload` changes its directives (to the same ones) before measuring.
+fn lts_tracing_live_filter(opts: &Opts, threads: usize, reload: bool) -> Result<Row, BoxError> {
+    let mock = counting_mock()?;
+    let (layer, guard) = lts_tracing::layer(mock_config(&mock)?)?;
+    let shipper = layer.shipper().clone();
+    let (filter, handle) = lts_tracing::LiveFilter::new("info")?;
+    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer.with_filter(filter)));
+    if reload {
+        tracing::dispatcher::with_default(&dispatch, || -> Result<(), BoxError> {
+            handle.set("debug")?;
+            handle.set("info")?;
+            Ok(())
+        })?;
+    }
+    let m = measure(
+        opts,
+        threads,
+        || tracing::dispatcher::set_default(&dispatch),
+        tracing_event,
+        |_| shipper.stats().pending(),
+    );
+    let name = if reload {
+        "lts-tracing +LiveFilter, reloaded"
+    } else {
+        "lts-tracing +LiveFilter"
+    };
+    let row = lts_row(name, threads, m, &shipper, &mock);
+    drop(dispatch);
+    drop(guard);
+    mock.shutdown();
+    Ok(row)
+}
+
 // ---------------------------------------------------------------- burst
 
 /// Emits `n` events from one thread as fast as it can (no gate), then
@@ -553,11 +669,17 @@ fn main() -> Result<(), BoxError> {
         opts.rounds, opts.samples, opts.k, opts.warmup_samples, opts.gate, opts.threads
     );
     type Runner = fn(&Opts, usize) -> Result<Row, BoxError>;
-    let runners: [(&str, Runner); 6] = [
+    let runners: [(&str, Runner); 12] = [
         ("floor", |o, t| Ok(floor(o, t))),
         ("lts-core", lts_core_direct),
         ("lts-log", lts_log),
         ("lts-tracing", lts_tracing),
+        ("lts-log-rl", lts_log_rate_limited),
+        ("lts-tracing-rl", lts_tracing_rate_limited),
+        ("log-filter", |o, t| lts_log_filter(o, t, false)),
+        ("log-filter-reloaded", |o, t| lts_log_filter(o, t, true)),
+        ("tracing-live", |o, t| lts_tracing_live_filter(o, t, false)),
+        ("tracing-live-reloaded", |o, t| lts_tracing_live_filter(o, t, true)),
         ("peer-lossy", |o, t| Ok(peer(o, t, true))),
         ("peer", |o, t| Ok(peer(o, t, false))),
     ];

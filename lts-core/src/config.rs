@@ -13,6 +13,7 @@ use crate::clock::ClockMode;
 use crate::diag::{Diagnostic, ErrorHook};
 use crate::error::{Error, ErrorKind};
 use crate::format::Format;
+use crate::storm::RateLimit;
 
 /// Which reporting API to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -301,6 +302,7 @@ const SETTING_VARS: &[(&str, &str)] = &[
 /// | clock | [`clock`](ConfigBuilder::clock) | `LTS_CLOCK` (`strict`, `wall`) | strict |
 /// | CA file | [`ca_file`](ConfigBuilder::ca_file) | `LTS_CA_FILE` | none |
 /// | skip TLS verification | [`danger_accept_invalid_certs`](ConfigBuilder::danger_accept_invalid_certs) | `LTS_INSECURE_SKIP_VERIFY` (`true`/`false`) | false |
+/// | rate limit per call site | [`rate_limit`](ConfigBuilder::rate_limit) | `LTS_RATE_LIMIT` (`200/s`, `N/m`, `N/h`) | off |
 #[derive(Clone)]
 pub struct Config {
     pub(crate) endpoint: String,
@@ -333,6 +335,7 @@ pub struct Config {
     /// Whether the settings came from the environment ([`Config::from_env`]),
     /// so errors name variables rather than builder methods.
     pub(crate) from_env: bool,
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 impl fmt::Debug for Config {
@@ -362,6 +365,7 @@ impl fmt::Debug for Config {
             .field("time_window", &self.time_window)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("clock", &self.clock)
+            .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -437,6 +441,11 @@ impl Config {
     pub fn shutdown_timeout(&self) -> Duration {
         self.shutdown_timeout
     }
+
+    /// The per-call-site rate limit, if any.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
+    }
 }
 
 /// Builds a [`Config`]. Every setter takes the value as is; [`build`]
@@ -476,6 +485,7 @@ pub struct ConfigBuilder {
     shutdown_timeout: Duration,
     clock: ClockMode,
     error_hook: ErrorHook,
+    rate_limit: Option<RateLimit>,
 }
 
 impl Default for ConfigBuilder {
@@ -510,6 +520,7 @@ impl Default for ConfigBuilder {
             shutdown_timeout: Duration::from_secs(5),
             clock: ClockMode::default(),
             error_hook: ErrorHook::default(),
+            rate_limit: None,
         }
     }
 }
@@ -666,6 +677,15 @@ impl ConfigBuilder {
     /// batches awaiting delivery (default 100 MiB, as the vendor producers use).
     pub fn queue_bytes(mut self, n: usize) -> Self {
         self.queue_bytes = n;
+        self
+    }
+
+    /// Limits each call site to `limit` records (default: no limit): a
+    /// storm from one hot loop is cut to the rate, other call sites are
+    /// unaffected, and the refused records are counted and reported in-band
+    /// (see [`RateLimit`]).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -991,6 +1011,7 @@ impl ConfigBuilder {
             clock: self.clock,
             error_hook: self.error_hook,
             from_env,
+            rate_limit: self.rate_limit,
         })
     }
 }

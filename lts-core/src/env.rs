@@ -172,6 +172,9 @@ pub(crate) fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ConfigBuil
     if let Some(v) = get("LTS_SPOOL_MAX_BYTES") {
         b = b.spool_max_bytes(u64_var("LTS_SPOOL_MAX_BYTES", &v)?);
     }
+    if let Some(v) = get(crate::storm::RATE_LIMIT_VAR) {
+        b = b.rate_limit(crate::storm::rate_limit_var(crate::storm::RATE_LIMIT_VAR, &v)?);
+    }
     let mut retry = RetryPolicy::default();
     if let Some(v) = get("LTS_RETRY_TRIES") {
         retry.max_tries = u32::try_from(u64_var("LTS_RETRY_TRIES", &v)?).unwrap_or(u32::MAX);
@@ -234,8 +237,10 @@ mod tests {
             ("LTS_SHUTDOWN_TIMEOUT_MS", "1500"),
             ("LTS_GZIP_LEVEL", "6"),
             ("LTS_MAX_LINE_BYTES", "4096"),
+            ("LTS_RATE_LIMIT", "200/s"),
         ])
         .unwrap();
+        assert_eq!(c.rate_limit, crate::RateLimit::per_second(200));
         assert_eq!(c.endpoint, "http://127.0.0.1:8102");
         assert_eq!(c.labels.len(), 2);
         assert_eq!(c.labels["env"], "prod");
@@ -299,6 +304,7 @@ mod tests {
             ("LTS_LOG_GROUP_ID", "abc", "LTS_LOG_GROUP_ID: expected 36 characters in UUID form (8-4-4-4-12 hex digits), got 3 characters: \"abc\""),
             ("LTS_ENDPOINT", "https://h/x", "LTS_ENDPOINT: expected only scheme://host[:port], without a path or query; remove \"/x\""),
             ("LTS_BATCH_MAX_EVENTS", "0", "LTS_BATCH_MAX_EVENTS: expected at least 1"),
+            ("LTS_RATE_LIMIT", "200/d", "LTS_RATE_LIMIT: expected N/s, N/m or N/h with N at least 1 (like 200/s), got \"200/d\""),
             ("LTS_CA_FILE", "/nonexistent/ca.pem", "LTS_CA_FILE: cannot use CA file /nonexistent/ca.pem"),
         ];
         for (var, value, expected) in cases {

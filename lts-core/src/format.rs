@@ -131,6 +131,20 @@ fn json_line(r: &Record, o: &mut JsonOut<'_>) {
         }
         o.raw("]");
     }
+    if let Some(cx) = &r.trace {
+        o.key(&key!(, "trace_id"));
+        o.quote();
+        cx.push_trace_id(o.buf);
+        o.quote();
+        o.key(&key!(, "span_id"));
+        o.quote();
+        cx.push_span_id(o.buf);
+        o.quote();
+        if let Some(flags) = cx.flags() {
+            o.key(&key!(, "trace_flags"));
+            o.string(flags);
+        }
+    }
     if let Some(m) = r.module_path.as_deref().filter(|m| *m != r.target) {
         o.key(&key!(, "module"));
         o.string(m);
@@ -178,7 +192,8 @@ pub(crate) fn json_line_bound(r: &Record) -> usize {
         + r.module_path.as_ref().map_or(0, |m| m.len())
         + r.file.as_ref().map_or(0, |f| f.len())
         + r.thread.as_ref().map_or(0, |t| t.len());
-    512 + 7 * strings
+    512 + r.trace.map_or(0, |_| 128)
+        + 7 * strings
         + fields(&r.fields)
         + r.spans
             .iter()
@@ -248,6 +263,16 @@ fn text_line(r: &Record, out: &mut String) {
     for f in &r.fields {
         out.push(' ');
         text_field(out, f);
+    }
+    if let Some(cx) = &r.trace {
+        out.push_str(" trace_id=");
+        cx.push_trace_id(out);
+        out.push_str(" span_id=");
+        cx.push_span_id(out);
+        if let Some(flags) = cx.flags() {
+            out.push_str(" trace_flags=");
+            out.push_str(flags);
+        }
     }
 }
 
@@ -374,6 +399,31 @@ mod tests {
         let mut out = String::new();
         Format::Text.format(&r, &mut out);
         assert_eq!(out, "2026-11-24T13:00:00.123456789Z ERROR t: a\\nb\\r\\n k=v\\nw");
+    }
+
+    #[test]
+    fn the_trace_context_is_top_level_keys_in_json_and_text_and_in_the_embedded_line() {
+        let mut r = Record::new(T, Level::Info, "t", "m");
+        let mut trace_id = [0u8; 16];
+        trace_id[0] = 0x4b;
+        trace_id[15] = 0xf1;
+        r.trace = crate::TraceContext::from_bytes(trace_id, [0, 0, 0, 0, 0, 0, 0, 0x2a], Some(true));
+        let mut out = String::new();
+        Format::Json.format(&r, &mut out);
+        assert_eq!(
+            out,
+            r#"{"time":"2026-11-24T13:00:00.123456789Z","level":"INFO","target":"t","message":"m","fields":{},"trace_id":"4b0000000000000000000000000000f1","span_id":"000000000000002a","trace_flags":"01"}"#
+        );
+        let mut embedded = String::new();
+        json_line_embedded(&r, &mut embedded);
+        assert_eq!(serde_json::from_str::<String>(&format!("\"{embedded}\"")).unwrap(), out);
+        out.clear();
+        r.trace = r.trace.map(|cx| crate::TraceContext { sampled: None, ..cx });
+        Format::Text.format(&r, &mut out);
+        assert_eq!(
+            out,
+            "2026-11-24T13:00:00.123456789Z  INFO t: m trace_id=4b0000000000000000000000000000f1 span_id=000000000000002a"
+        );
     }
 
     #[test]

@@ -353,6 +353,7 @@ fn shrink(r: &Record, plan: Plan) -> (Record, Cut) {
         message,
         fields: cut_fields(&r.fields[..r.fields.len() - drop_fields], cap, b),
         spans,
+        trace: r.trace,
     };
     let dropped = drop_fields + drop_spans + dropped_keys;
     (shrunk, Cut { bytes, dropped })

@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::Mutex;
 
+use crate::trace_context::TraceContext;
 use crate::value::{Field, Fields, Str, Value};
 
 /// The severity of a record, ordered from [`Level::Trace`] (lowest) to
@@ -89,6 +90,8 @@ pub struct Record {
     pub fields: Fields,
     /// The spans the event happened in, root first.
     pub spans: Vec<Arc<SpanInfo>>,
+    /// The distributed trace the event belongs to, when known.
+    pub trace: Option<TraceContext>,
 }
 
 impl Record {
@@ -106,6 +109,7 @@ impl Record {
             message: message.into(),
             fields: Fields::new(),
             spans: Vec::new(),
+            trace: None,
         }
     }
 

@@ -58,6 +58,14 @@ pub struct Stats {
     pub rtt_median_us: u64,
     /// The longest round trip of the last 64 requests, in microseconds.
     pub rtt_max_us: u64,
+    /// Records refused by the per-call-site rate limit
+    /// ([`ConfigBuilder::rate_limit`](crate::ConfigBuilder::rate_limit));
+    /// never enqueued. Equal, after a flush, to the sum of the in-band
+    /// reports' `suppressed` counts.
+    pub suppressed: u64,
+    /// Records let through unlimited because their call site found no slot
+    /// in the rate limit's table (more than 4096 call sites).
+    pub rate_limit_untracked: u64,
 }
 
 impl Stats {
@@ -119,6 +127,8 @@ impl Counters {
             concurrency_limit: get(&self.concurrency_limit),
             rtt_median_us: get(&self.rtt_median_us),
             rtt_max_us: get(&self.rtt_max_us),
+            suppressed: 0,
+            rate_limit_untracked: 0,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorKind, FlushError};
 use crate::intake::{Control, Queued};
 use crate::record::Record;
 use crate::shared::{add, Shared, Stats};
+use crate::storm::{CallSite, CallSiteKey, Storm, SuppressedCallSite};
 use crate::transport::Transport;
 use crate::worker::Worker;
 
@@ -52,6 +53,8 @@ struct Inner {
     join: Mutex<Option<JoinHandle<()>>>,
     /// The outcome of the first shutdown, handed to later calls.
     shutdown_result: Mutex<Option<Result<(), FlushError>>>,
+    /// The per-call-site rate limit, when one is configured.
+    storm: Option<Storm>,
 }
 
 /// The handle to a running pipeline: cheap to clone, safe to share.
@@ -104,6 +107,7 @@ impl Shipper {
                 worker: join.thread().clone(),
                 join: Mutex::new(Some(join)),
                 shutdown_result: Mutex::new(None),
+                storm: config.rate_limit.map(Storm::new),
             }),
         };
         let guard = Guard {
@@ -155,6 +159,37 @@ impl Shipper {
         Ok(())
     }
 
+    /// Whether a record from the call site `key`, captured at `time_ns`, is
+    /// within the rate limit ([`ConfigBuilder::rate_limit`](crate::ConfigBuilder::rate_limit));
+    /// always `true` without one. Ask before building the record: a refused
+    /// one is counted ([`Stats::suppressed`]) and reported in-band, and
+    /// should not be sent. `key` and `describe` are only called with a
+    /// limit configured; `describe` only the first time a call site is seen.
+    /// No lock, no allocation.
+    #[inline]
+    pub fn admit(&self, time_ns: u64, key: impl FnOnce() -> CallSiteKey, describe: impl FnOnce() -> CallSite) -> bool {
+        match &self.inner.storm {
+            None => true,
+            Some(storm) => storm.admit(key(), time_ns, describe, &|r| self.send(r).is_ok()),
+        }
+    }
+
+    /// The call sites whose records the rate limit refused, with how many
+    /// each, most first (empty without a rate limit).
+    pub fn suppressed_call_sites(&self) -> Vec<SuppressedCallSite> {
+        self.inner
+            .storm
+            .as_ref()
+            .map_or_else(Vec::new, Storm::suppressed_call_sites)
+    }
+
+    /// Sends the rate limit's outstanding reports (before a flush or a shutdown).
+    fn report_suppressed(&self) {
+        if let Some(storm) = &self.inner.storm {
+            storm.report_all(self.now_ns(), &|r| self.send(r).is_ok());
+        }
+    }
+
     /// Waits until every record sent before this call has been delivered or
     /// given up on, or until `timeout` passes.
     ///
@@ -165,6 +200,7 @@ impl Shipper {
         if self.inner.shared.closed.load(Ordering::Acquire) {
             return Err(FlushError::ShutDown);
         }
+        self.report_suppressed();
         let (ack, done) = crossbeam_channel::bounded(1);
         let deadline = Instant::now() + timeout;
         if self.inner.control.send(Control::Flush { ack, deadline }).is_err() {
@@ -192,6 +228,7 @@ impl Shipper {
         if let Some(r) = result.as_ref() {
             return r.clone();
         }
+        self.report_suppressed();
         self.inner.shared.closed.store(true, Ordering::Release);
         let deadline = Instant::now() + timeout;
         let (ack, done) = crossbeam_channel::bounded(1);
@@ -245,7 +282,12 @@ impl Shipper {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        self.inner.shared.counters.snapshot()
+        let mut stats = self.inner.shared.counters.snapshot();
+        if let Some(storm) = &self.inner.storm {
+            stats.suppressed = storm.suppressed();
+            stats.rate_limit_untracked = storm.untracked();
+        }
+        stats
     }
 
     /// Bytes of the queue budget in use now (records queued plus batches

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use log::kv::{self, VisitSource};
-use lts_core::{Field, Fields, Level, Record, Str, Text, Value};
+use lts_core::{CallSite, CallSiteKey, Field, Fields, Level, Record, Str, Text, Value};
 
 use crate::panic::PANIC_TARGET;
 
@@ -29,17 +29,42 @@ pub(crate) fn record(time_ns: u64, record: &log::Record<'_>) -> Record {
         None => record.module_path().map(|m| Cow::Owned(m.to_owned())),
     };
     let target = target(record.target(), record.module_path_static());
-    let file: Option<Str> = match record.file_static() {
-        Some(f) => Some(Cow::Borrowed(f)),
-        None => record.file().map(|f| Cow::Owned(f.to_owned())),
-    };
     let mut r = Record::new(time_ns, level(record.level()), target, message(record.args()));
     r.module_path = module_path;
-    r.file = file;
+    r.file = file(record);
     r.line = record.line();
     r.thread = lts_core::current_thread_name();
     r.fields = fields(record.key_values());
+    #[cfg(feature = "opentelemetry")]
+    {
+        r.trace = lts_core::TraceContext::current();
+    }
     r
+}
+
+/// The identity of the record's call site for the rate limit: its file
+/// and line (`log` records carry no callsite of their own).
+#[inline]
+pub(crate) fn call_site_key(record: &log::Record<'_>) -> CallSiteKey {
+    CallSiteKey::of_location(record.target(), record.file(), record.line())
+}
+
+/// The record's call site as the rate limit's reports name it.
+pub(crate) fn call_site(record: &log::Record<'_>) -> CallSite {
+    CallSite::new(
+        target(record.target(), record.module_path_static()),
+        file(record),
+        record.line(),
+    )
+}
+
+/// The source file, borrowed when static.
+#[inline]
+fn file(record: &log::Record<'_>) -> Option<Str> {
+    match record.file_static() {
+        Some(f) => Some(Cow::Borrowed(f)),
+        None => record.file().map(|f| Cow::Owned(f.to_owned())),
+    }
 }
 
 /// The target, borrowed when it is the (static) module path, as it is for

@@ -63,6 +63,8 @@ pub(crate) struct Filter {
     message_filter: bool,
     /// Keep `debug`/`trace` records of the transport's crates.
     transport_debug: bool,
+    /// The directives as given.
+    spec: String,
 }
 
 impl Filter {
@@ -79,7 +81,18 @@ impl Filter {
             directives: builder.build(),
             message_filter: spec.contains('/'),
             transport_debug,
+            spec: spec.to_owned(),
         })
+    }
+
+    /// The directives as given.
+    pub(crate) fn spec(&self) -> &str {
+        &self.spec
+    }
+
+    /// Whether the transport's debug records are kept.
+    pub(crate) fn transport_debug(&self) -> bool {
+        self.transport_debug
     }
 
     /// The most verbose level any directive allows.

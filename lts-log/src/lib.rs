@@ -57,6 +57,30 @@
 //! allows, so a record below every directive costs only the level
 //! comparison in the `log` macro.
 //!
+//! The directives can be changed while the program runs, from any thread,
+//! with a [`FilterHandle`] ([`LtsLoggerBuilder::init_with_handle`], which
+//! also moves [`log::set_max_level`], or [`LtsLogger::filter_handle`]): the
+//! next record on every thread sees the change; a record logged during it
+//! is filtered by the old or the new directives, never both, never neither.
+//! The check stays one atomic load and a per-thread cache look-up.
+//!
+//! # Storm control
+//!
+//! With a rate limit ([`lts_core::ConfigBuilder::rate_limit`],
+//! `LTS_RATE_LIMIT=200/s`), each call site (file and line) passes at most
+//! that many records per interval, in bursts of up to that many; the rest
+//! are counted ([`lts_core::Stats::suppressed`]) and reported in-band as
+//! one `WARN` record (target `lts`) per call site and interval.
+//!
+//! # OpenTelemetry (feature `opentelemetry`)
+//!
+//! A record logged while an OpenTelemetry context with a valid span is
+//! current on the calling thread (`opentelemetry::Context::current()`:
+//! inside `tracer.in_span(...)`, or a span made current with
+//! `mark_as_active_span`) carries its `trace_id` (32 lower-case hex
+//! digits), `span_id` (16) and `trace_flags` as top-level keys of the line.
+//! Others carry none. The feature uses opentelemetry 0.33.
+//!
 //! # Flushing and shutdown
 //!
 //! The global logger is never dropped, so [`init`] returns the
@@ -77,10 +101,12 @@
 mod capture;
 mod error;
 mod filter;
+mod handle;
 mod logger;
 mod panic;
 
 pub use error::InitError;
+pub use handle::FilterHandle;
 pub use logger::{LtsLogger, LtsLoggerBuilder};
 pub use panic::{install_panic_hook, PANIC_TARGET};
 

@@ -1,13 +1,15 @@
 //! [`LtsLogger`], the `log::Log` implementation, and its builder.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use log::{LevelFilter, Log, Metadata, Record};
-use lts_core::{is_shipper_thread, Config, Guard, Shipper};
+use lts_core::{is_shipper_thread, Config, Guard, Live, Shipper};
 
 use crate::capture;
 use crate::error::InitError;
 use crate::filter::{self, Filter};
+use crate::handle::FilterHandle;
 
 /// A [`log::Log`] that captures records on the caller's thread and ships
 /// them to LTS through an [`lts_core::Shipper`].
@@ -17,7 +19,7 @@ use crate::filter::{self, Filter};
 #[derive(Debug)]
 pub struct LtsLogger {
     shipper: Shipper,
-    filter: Filter,
+    filter: Arc<Live<Filter>>,
     flush_timeout: Duration,
 }
 
@@ -41,21 +43,37 @@ impl LtsLogger {
     /// The most verbose level the filter lets through: pass it to
     /// [`log::set_max_level`] when you install a logger that wraps this one.
     pub fn max_level(&self) -> LevelFilter {
-        self.filter.max_level()
+        self.filter.with(Filter::max_level)
+    }
+
+    /// A handle that changes this logger's directives while it runs. It
+    /// leaves [`log::set_max_level`] alone: a logger you install yourself
+    /// sets that from [`FilterHandle::max_level`] after a change (or once
+    /// to `Trace`). [`LtsLoggerBuilder::init_with_handle`] gives one that
+    /// keeps it in step.
+    pub fn filter_handle(&self) -> FilterHandle {
+        FilterHandle::new(self.filter.clone(), false)
     }
 }
 
 impl Log for LtsLogger {
     #[inline]
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        !is_shipper_thread() && self.filter.enabled(metadata)
+        !is_shipper_thread() && self.filter.with(|f| f.enabled(metadata))
     }
 
     fn log(&self, record: &Record<'_>) {
-        if is_shipper_thread() || !self.filter.matches(record) {
+        if is_shipper_thread() || !self.filter.with(|f| f.matches(record)) {
             return;
         }
         let time_ns = self.shipper.now_ns();
+        if !self.shipper.admit(
+            time_ns,
+            || capture::call_site_key(record),
+            || capture::call_site(record),
+        ) {
+            return; // over the rate limit: counted and reported by the shipper
+        }
         // A refused record is counted by the shipper (Stats::dropped_queue_full).
         let _ = self.shipper.send(capture::record(time_ns, record));
     }
@@ -124,7 +142,7 @@ impl LtsLoggerBuilder {
         let (shipper, guard) = Shipper::start(self.config).map_err(InitError::Config)?;
         let logger = LtsLogger {
             shipper,
-            filter,
+            filter: Arc::new(Live::new(filter)),
             flush_timeout: self.flush_timeout,
         };
         Ok((logger, guard))
@@ -137,10 +155,18 @@ impl LtsLoggerBuilder {
     /// Fails with [`InitError::AlreadySet`] if a global logger is already
     /// installed; the shipper started here is then stopped again.
     pub fn init(self) -> Result<Guard, InitError> {
+        self.init_with_handle().map(|(guard, _)| guard)
+    }
+
+    /// Like [`init`](Self::init), and returns a [`FilterHandle`] too, that
+    /// changes the directives while the program runs and keeps
+    /// [`log::set_max_level`] in step.
+    pub fn init_with_handle(self) -> Result<(Guard, FilterHandle), InitError> {
         let (logger, guard) = self.build()?;
+        let handle = FilterHandle::new(logger.filter.clone(), true);
         let max_level = logger.max_level();
         log::set_boxed_logger(Box::new(logger)).map_err(|_| InitError::AlreadySet)?;
         log::set_max_level(max_level);
-        Ok(guard)
+        Ok((guard, handle))
     }
 }

@@ -54,6 +54,41 @@
 //! {"time":"2026-11-24T13:00:00.123456789Z","level":"INFO","target":"my_app::http","message":"request handled","fields":{"path":"/api/v1/items","elapsed_ms":17},"spans":[{"name":"request","id":1,"fields":{"method":"GET","user_id":42}}],"file":"src/http.rs","line":42,"thread":"main"}
 //! ```
 //!
+//! To change what LTS gets while the program runs, give the layer a
+//! [`LiveFilter`] (`RUST_LOG` syntax, the same as `lts-log`'s) and keep
+//! its [`FilterHandle`]: `handle.set("info,my_app::db=debug")` holds for
+//! the next event on every thread. It is a filter of its own, not
+//! tracing-subscriber's `reload` layer, so the other layers' filters are
+//! untouched (tokio-rs/tracing #1629, #1812).
+//!
+//! # OpenTelemetry (feature `opentelemetry`)
+//!
+//! With tracing-opentelemetry's layer in the same subscriber, every event
+//! inside a span carries that span's OpenTelemetry `trace_id` (32
+//! lower-case hex digits), `span_id` (16) and `trace_flags` (`01` sampled,
+//! `00` not) as top-level keys of the JSON line (and at the end of the text
+//! line), so a line in LTS leads to its trace and back. Events outside any
+//! span carry none. The feature pins tracing-opentelemetry 0.34 and
+//! opentelemetry 0.33, which go together: use the same versions.
+//!
+//! As in `examples/examples/otel.rs` (run with `--features otel`):
+//!
+//! ```text
+//! tracing_subscriber::registry()
+//!     .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("my_app")))
+//!     .with(lts)
+//!     .init();
+//! ```
+//!
+//! # Storm control
+//!
+//! With a rate limit ([`lts_core::ConfigBuilder::rate_limit`],
+//! `LTS_RATE_LIMIT=200/s`), each callsite passes at most that many events
+//! per interval, in bursts of up to that many; the rest are counted
+//! ([`lts_core::Stats::suppressed`]) and reported in-band as one `WARN`
+//! record (target `lts`) per callsite and interval. Other callsites are
+//! unaffected, and so are other layers.
+//!
 //! # Options
 //!
 //! [`LtsLayer::builder`] sets whether the span context is sent, which span
@@ -98,7 +133,9 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use lts_core::{current_thread_name, is_shipper_thread, Field, Fields, Level, Record, SpanInfo, Str, Value};
+use lts_core::{
+    current_thread_name, is_shipper_thread, CallSite, CallSiteKey, Field, Fields, Level, Record, SpanInfo, Str, Value,
+};
 use tracing_core::span::{Attributes, Id, Record as SpanRecord};
 use tracing_core::{Event, Subscriber};
 use tracing_log::NormalizeEvent;
@@ -106,10 +143,14 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+mod filter;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 mod visit;
 
 use visit::{merge_fields, FieldVisitor};
 
+pub use filter::{FilterError, FilterHandle, LiveFilter};
 pub use lts_core::{Config, Error, Format, Guard, Shipper};
 
 /// Starts a shipper with `config` and returns the layer that feeds it, with
@@ -135,6 +176,9 @@ pub struct LtsLayer {
     flatten: Box<[Str]>,
     /// Fields added to every event.
     static_fields: Box<[Field]>,
+    /// Where tracing-opentelemetry keeps the spans' contexts.
+    #[cfg(feature = "opentelemetry")]
+    otel: otel::OtelLookup,
 }
 
 impl fmt::Debug for LtsLayer {
@@ -257,6 +301,8 @@ impl Builder {
             capture_spans,
             flatten: self.flatten.into_boxed_slice(),
             static_fields: self.static_fields.into_boxed_slice(),
+            #[cfg(feature = "opentelemetry")]
+            otel: otel::OtelLookup::default(),
         };
         Ok((layer, guard))
     }
@@ -292,6 +338,13 @@ fn is_excluded(target: &str, level: &tracing_core::Level) -> bool {
     }
 }
 
+/// The call site of an event as the rate limit's reports name it;
+/// `text` makes its strings (borrowed for static metadata, copied for the
+/// log bridge's).
+fn call_site<'a>(meta: &tracing_core::Metadata<'a>, text: impl Fn(&'a str) -> Str) -> CallSite {
+    CallSite::new(text(meta.target()), meta.file().map(&text), meta.line())
+}
+
 #[inline]
 fn level_of(level: &tracing_core::Level) -> Level {
     match *level {
@@ -319,6 +372,11 @@ impl<S> Layer<S> for LtsLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    #[cfg(feature = "opentelemetry")]
+    fn on_register_dispatch(&self, subscriber: &tracing_core::Dispatch) {
+        self.otel.register(subscriber);
+    }
+
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         if !self.capture_spans || is_shipper_thread() {
             return;
@@ -386,6 +444,13 @@ where
             if is_excluded(normalized.target(), normalized.level()) {
                 return;
             }
+            if !self.shipper.admit(
+                time_ns,
+                || CallSiteKey::of_location(normalized.target(), normalized.file(), normalized.line()),
+                || call_site(&normalized, |s| Cow::Owned(s.to_owned())),
+            ) {
+                return;
+            }
             let mut record = Record::new(
                 time_ns,
                 level_of(normalized.level()),
@@ -397,6 +462,13 @@ where
             record.line = normalized.line();
             record
         } else {
+            if !self.shipper.admit(
+                time_ns,
+                || CallSiteKey::of_static(meta),
+                || call_site(meta, Cow::Borrowed),
+            ) {
+                return;
+            }
             let mut record = Record::new(
                 time_ns,
                 level_of(meta.level()),
@@ -418,6 +490,10 @@ where
             skip_log_fields: is_log,
         });
 
+        #[cfg(feature = "opentelemetry")]
+        {
+            record.trace = self.otel.trace_context(event, &ctx);
+        }
         if self.capture_spans {
             if let Some(scope) = ctx.event_scope(event) {
                 let mut spans = Vec::new();
