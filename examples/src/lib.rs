@@ -44,3 +44,9 @@ pub fn print_received(mock: &MockLts) {
         println!("  {}  {}", lts_mock::rfc3339_nanos(e.time_ns), e.line);
     }
 }
+
+/// The README's Rust snippets, compiled (and run where they need no
+/// network) as doctests of this crate, so the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}

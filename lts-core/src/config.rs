@@ -15,6 +15,13 @@ use crate::error::{Error, ErrorKind};
 use crate::format::Format;
 
 /// Which reporting API to use.
+///
+/// # Example
+///
+/// ```
+/// let builder = lts_core::Config::builder().api(lts_core::Api::Standard);
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Api {
     /// `.../tenant/contents/high-accuracy`: every event carries its own
@@ -28,6 +35,13 @@ pub enum Api {
 }
 
 /// Body compression.
+///
+/// # Example
+///
+/// ```
+/// let builder = lts_core::Config::builder().compression(lts_core::Compression::Snappy);
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
     /// gzip (`Content-Encoding: gzip`). The default.
@@ -42,6 +56,17 @@ pub enum Compression {
 }
 
 /// What [`crate::Shipper::send`] does when the queue budget is used up.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use lts_core::{Config, Overflow};
+///
+/// // Callers wait up to 50 ms for room rather than drop at once.
+/// let builder = Config::builder().overflow(Overflow::Block { max: Duration::from_millis(50) });
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Overflow {
     /// Drop the new record and count it in `Stats::dropped_queue_full`.
@@ -57,6 +82,16 @@ pub enum Overflow {
 
 /// A secret string: shown as `"***"` by `Debug`, never written anywhere but
 /// the request header it is for.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::Secret;
+///
+/// let s = Secret::new("my-iam-token");
+/// assert_eq!(format!("{s:?}"), "\"***\"");
+/// assert_eq!(s.expose(), "my-iam-token");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -91,6 +126,18 @@ impl From<&str> for Secret {
 }
 
 /// How requests are authenticated. Exactly one kind is configured.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Config, Credentials, Secret};
+///
+/// let builder = Config::builder().credentials(Credentials::AkSk {
+///     access_key: "AK0123".into(),
+///     secret_key: Secret::new("sk-secret"),
+/// });
+/// assert!(!format!("{builder:?}").contains("sk-secret"));
+/// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Credentials {
@@ -172,6 +219,20 @@ impl fmt::Debug for Credentials {
 /// jitter (a random value between half and all of it), before the next
 /// attempt. After `max_tries` attempts the batch is dropped and counted in
 /// `Stats::dropped_retries_exhausted`.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use lts_core::{Config, RetryPolicy};
+///
+/// let builder = Config::builder().retry(RetryPolicy {
+///     max_tries: 5,
+///     base: Duration::from_millis(200),
+///     max: Duration::from_secs(10),
+/// });
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts per batch, the first included (at least 1).
@@ -246,6 +307,25 @@ pub const MIN_BATCH_BYTES: usize = 4 * 1024;
 /// | clock | [`clock`](ConfigBuilder::clock) | `LTS_CLOCK` (`strict`, `wall`) | strict |
 /// | CA file | [`ca_file`](ConfigBuilder::ca_file) | `LTS_CA_FILE` | none |
 /// | skip TLS verification | [`danger_accept_invalid_certs`](ConfigBuilder::danger_accept_invalid_certs) | `LTS_INSECURE_SKIP_VERIFY` (`true`/`false`) | false |
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use lts_core::{Compression, Config};
+///
+/// let config = Config::builder()
+///     .region("eu-de") // or .endpoint("https://host:port")
+///     .project_id("0123456789abcdef0123456789abcdef")
+///     .log_group_id("0a1b2c3d-0000-4000-8000-000000000001")
+///     .log_stream_id("0a1b2c3d-0000-4000-8000-000000000002")
+///     .token("my-iam-token") // or .iam(..), .access_key(..), .token_provider(..)
+///     .compression(Compression::Snappy)
+///     .linger(Duration::from_millis(200))
+///     .build()?;
+/// assert_eq!(config.endpoint(), "https://lts-access.eu-de.myhuaweicloud.com:8102");
+/// # Ok::<(), lts_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Config {
     pub(crate) endpoint: String,
@@ -322,6 +402,24 @@ impl Config {
 
     /// Like [`Config::from_env`], reading variables through `lookup`
     /// (for tests and for configuration kept elsewhere).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use lts_core::Config;
+    ///
+    /// let vars = HashMap::from([
+    ///     ("LTS_REGION", "eu-de"),
+    ///     ("LTS_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
+    ///     ("LTS_LOG_GROUP_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
+    ///     ("LTS_LOG_STREAM_ID", "0a1b2c3d-0000-4000-8000-000000000002"),
+    ///     ("LTS_TOKEN", "my-iam-token"),
+    ///     ("LTS_LINGER_MS", "soon"),
+    /// ]);
+    /// let err = Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())).unwrap_err();
+    /// assert_eq!(err.setting(), Some("LTS_LINGER_MS"));
+    /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
         crate::env::read(&lookup)?.build_checked(true)
     }
@@ -369,6 +467,17 @@ impl Config {
 /// checks everything and says what is wrong.
 ///
 /// [`build`]: ConfigBuilder::build
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Config, ErrorKind};
+///
+/// // `build` checks everything and names what is wrong.
+/// let err = Config::builder().region("eu-de").token("t").build().unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::MissingConfig);
+/// assert_eq!(err.setting(), Some("project_id"));
+/// ```
 #[derive(Clone)]
 pub struct ConfigBuilder {
     endpoint: Option<String>,

@@ -3,6 +3,11 @@
 //! delivers them to Huawei Cloud / Open Telekom Cloud Log Tank Service (LTS)
 //! through the high-precision reporting API.
 //!
+//! ```toml
+//! [dependencies]
+//! lts-core = "0.1"
+//! ```
+//!
 //! The caller pays for a [`Record`] and a channel send; one background
 //! thread formats ([`Format`]), batches (by count, bytes and linger),
 //! compresses (gzip), sends (ureq, with retries, backoff and jitter) and
