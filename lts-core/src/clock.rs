@@ -22,6 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// # let _ = builder;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ClockMode {
     /// Wall-clock time, made strictly increasing across the whole process
     /// (`last + 1 ns` when the wall clock does not move forward). The default.

@@ -14,6 +14,8 @@ use crate::diag::{Diagnostic, ErrorHook};
 use crate::error::{Error, ErrorKind};
 use crate::format::Format;
 
+mod getters;
+
 /// Which reporting API to use.
 ///
 /// # Example
@@ -23,6 +25,7 @@ use crate::format::Format;
 /// # let _ = builder;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Api {
     /// `.../tenant/contents/high-accuracy`: every event carries its own
     /// nanosecond time. The default.
@@ -43,6 +46,7 @@ pub enum Api {
 /// # let _ = builder;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Compression {
     /// gzip (`Content-Encoding: gzip`). The default.
     #[default]
@@ -68,6 +72,7 @@ pub enum Compression {
 /// # let _ = builder;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Overflow {
     /// Drop the new record and count it in `Stats::dropped_queue_full`.
     /// The caller never waits. The default.
@@ -253,15 +258,16 @@ impl Default for RetryPolicy {
     }
 }
 
-/// TLS settings. Verification is on by default.
+/// TLS settings. Verification is on by default. Crate-private: users set
+/// them through the builder and read them through the getters.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Tls {
+pub(crate) struct Tls {
     /// A PEM file with CA certificates to trust in addition to the bundled
     /// Mozilla roots (for endpoints with a private CA).
-    pub ca_file: Option<PathBuf>,
+    pub(crate) ca_file: Option<PathBuf>,
     /// Accept any certificate. Dangerous: anyone on the path can read the
     /// token and the logs. For test setups only.
-    pub danger_accept_invalid_certs: bool,
+    pub(crate) danger_accept_invalid_certs: bool,
 }
 
 /// The most labels LTS accepts.
@@ -441,8 +447,11 @@ impl Config {
         )
     }
 
-    /// Replaces the log line format (for front ends whose own builders
-    /// take a format).
+    /// Replaces the log line format. For the front ends' own builders
+    /// (`lts-log`, `lts-tracing`), which take a format after the config is
+    /// built; users set it with [`ConfigBuilder::format`]. Hidden: not part
+    /// of the stable API.
+    #[doc(hidden)]
     pub fn set_format(&mut self, format: Format) {
         self.format = format;
     }

@@ -76,6 +76,7 @@ pub trait FormatRecord: Send + Sync + 'static {
 /// );
 /// ```
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum Format {
     /// One JSON object per line (the default).
     #[default]

@@ -55,6 +55,10 @@
 
 mod auth;
 mod batch;
+// Public only for the workspace's own tests and benches (`wall_ns`,
+// `now_ns`); users read the clock with `Shipper::now_ns`. Not part of the
+// stable API.
+#[doc(hidden)]
 pub mod clock;
 mod config;
 mod diag;
@@ -72,7 +76,7 @@ mod worker;
 pub use auth::TokenProvider;
 pub use clock::ClockMode;
 pub use config::{
-    Api, Compression, Config, ConfigBuilder, Credentials, Overflow, RetryPolicy, Secret, Tls, MAX_BATCH_BYTES,
+    Api, Compression, Config, ConfigBuilder, Credentials, Overflow, RetryPolicy, Secret, MAX_BATCH_BYTES,
     MAX_BATCH_EVENTS, MAX_LABELS, MIN_BATCH_BYTES,
 };
 pub use diag::{Diagnostic, DiagnosticKind};

@@ -84,7 +84,7 @@ pub struct SpanInfo {
 
 /// The owned form of one event.
 ///
-/// Built on the caller's thread (the time first, see [`crate::clock`]) and
+/// Built on the caller's thread (the time first, see [`crate::ClockMode`]) and
 /// sent with [`crate::Shipper::send`]; the worker formats it into the log
 /// line ([`crate::Format`]) and ships it.
 ///
@@ -101,6 +101,7 @@ pub struct SpanInfo {
 /// assert_eq!(record.fields.len(), 2);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Record {
     /// When the event happened: UTC nanoseconds since the Unix epoch.
     pub time_ns: u64,
