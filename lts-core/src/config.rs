@@ -13,6 +13,7 @@ use crate::clock::ClockMode;
 use crate::diag::{Diagnostic, ErrorHook};
 use crate::error::{Error, ErrorKind};
 use crate::format::Format;
+use crate::tls::{ClientCertFiles, Tls, TlsRoots};
 
 mod getters;
 
@@ -256,18 +257,6 @@ impl Default for RetryPolicy {
             max: Duration::from_secs(30),
         }
     }
-}
-
-/// TLS settings. Verification is on by default. Crate-private: users set
-/// them through the builder and read them through the getters.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Tls {
-    /// A PEM file with CA certificates to trust in addition to the bundled
-    /// Mozilla roots (for endpoints with a private CA).
-    pub(crate) ca_file: Option<PathBuf>,
-    /// Accept any certificate. Dangerous: anyone on the path can read the
-    /// token and the logs. For test setups only.
-    pub(crate) danger_accept_invalid_certs: bool,
 }
 
 /// The most labels LTS accepts.
@@ -740,6 +729,31 @@ impl ConfigBuilder {
         self
     }
 
+    /// Which roots are trusted (default: the bundled Mozilla roots; see
+    /// [`TlsRoots`]).
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.tls.roots = roots;
+        self
+    }
+
+    /// Presents this client certificate (mutual TLS): `cert` is a PEM file
+    /// with the certificate chain, leaf first; `key` a PEM file with its
+    /// private key (PKCS#8, PKCS#1 or SEC1; PKCS#8 with the `native-tls`
+    /// feature). Both are read by [`build`](Self::build).
+    ///
+    /// ```
+    /// let builder = lts_core::Config::builder()
+    ///     .client_cert("/etc/my-app/lts-client.pem", "/etc/my-app/lts-client.key");
+    /// # let _ = builder;
+    /// ```
+    pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls.client_cert = Some(ClientCertFiles {
+            cert: cert.into(),
+            key: key.into(),
+        });
+        self
+    }
+
     /// The longest log line in bytes (default 1 MiB, LTS's limit); a longer
     /// line is cut with a `…[truncated N bytes]` marker and counted.
     pub fn max_line_bytes(mut self, n: usize) -> Self {
@@ -969,16 +983,15 @@ impl ConfigBuilder {
                 "expected at least 1 try",
             ));
         }
-        if let Some(path) = &self.tls.ca_file {
-            // Read it now so a wrong path is a start-up error, not a runtime surprise.
-            crate::transport::read_ca_file(path).map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    Some(name("ca_file", "LTS_CA_FILE")),
-                    format!("cannot use CA file {}: {e}", path.display()),
-                )
-            })?;
-        }
+        crate::tls::check(
+            &self.tls,
+            &crate::tls::SettingNames {
+                ca_file: name("ca_file", "LTS_CA_FILE"),
+                roots: name("tls_roots", "LTS_TLS_ROOTS"),
+                client_cert: name("client_cert", "LTS_CLIENT_CERT_FILE"),
+                client_key: name("client_cert", "LTS_CLIENT_KEY_FILE"),
+            },
+        )?;
         Ok(Config {
             endpoint,
             project_id,

@@ -51,6 +51,7 @@
 //! - A line longer than 1 MiB is cut with a `…[truncated N bytes]` marker
 //!   and counted in [`Stats::truncated`].
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod auth;
@@ -69,6 +70,7 @@ mod format;
 mod record;
 mod shipper;
 mod spool;
+mod tls;
 mod transport;
 mod value;
 mod worker;
@@ -84,5 +86,6 @@ pub use error::{Error, ErrorKind, FlushError};
 pub use format::{write_rfc3339_nanos, Format, FormatRecord};
 pub use record::{current_thread_name, Level, Record, SpanInfo};
 pub use shipper::{Guard, SendError, Shipper, Stats};
+pub use tls::TlsRoots;
 pub use value::{Field, Fields, Str, Text, Value};
 pub use worker::is_shipper_thread;

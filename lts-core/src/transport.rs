@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::tls::{Certificate, PemItem};
 use ureq::Agent;
 
 use crate::auth::Auth;
@@ -44,26 +44,12 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Transport, crate::Error> {
-        let mut tls = TlsConfig::builder().disable_verification(config.tls.danger_accept_invalid_certs);
-        if let Some(path) = &config.tls.ca_file {
-            let extra = read_ca_file(path).map_err(|e| {
-                crate::Error::new(
-                    crate::ErrorKind::Io,
-                    Some("ca_file"),
-                    format!("cannot use CA file {}: {e}", path.display()),
-                )
-            })?;
-            let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|der| Certificate::from_der(der.as_ref()).to_owned());
-            tls = tls.root_certs(RootCerts::from(bundled.chain(extra)));
-        }
         let agent = Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(config.request_timeout))
             .user_agent(concat!("lts-rust/", env!("CARGO_PKG_VERSION")))
             .max_idle_connections_per_host(2)
-            .tls_config(tls.build())
+            .tls_config(crate::tls::tls_config(&config.tls)?)
             .build()
             .new_agent();
         Ok(Transport {

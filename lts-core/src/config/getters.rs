@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::{Compression, Config, Credentials, Overflow, RetryPolicy};
 use crate::format::Format;
+use crate::tls::TlsRoots;
 
 impl Config {
     /// The project id.
@@ -126,6 +127,20 @@ impl Config {
     pub fn danger_accept_invalid_certs(&self) -> bool {
         self.tls.danger_accept_invalid_certs
     }
+
+    /// Which roots are trusted.
+    pub fn tls_roots(&self) -> TlsRoots {
+        self.tls.roots
+    }
+
+    /// The client certificate's PEM files (certificate chain, private key),
+    /// when mutual TLS is set up.
+    pub fn client_cert(&self) -> Option<(&Path, &Path)> {
+        self.tls
+            .client_cert
+            .as_ref()
+            .map(|c| (c.cert.as_path(), c.key.as_path()))
+    }
 }
 
 #[cfg(test)]
@@ -168,6 +183,7 @@ mod tests {
             .spool_dir("/tmp/lts-spool")
             .spool_max_bytes(12345)
             .danger_accept_invalid_certs(true)
+            .client_cert("tests/tls/client.pem", "tests/tls/client.key")
             .build()
             .unwrap();
         assert_eq!(c.endpoint(), "http://127.0.0.1:8102");
@@ -196,5 +212,13 @@ mod tests {
         assert_eq!(c.spool_max_bytes(), 12345);
         assert_eq!(c.ca_file(), None);
         assert!(c.danger_accept_invalid_certs());
+        assert_eq!(c.tls_roots(), crate::TlsRoots::Bundled);
+        assert_eq!(
+            c.client_cert(),
+            Some((
+                std::path::Path::new("tests/tls/client.pem"),
+                std::path::Path::new("tests/tls/client.key")
+            ))
+        );
     }
 }
