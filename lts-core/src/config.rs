@@ -13,6 +13,7 @@ use crate::clock::ClockMode;
 use crate::diag::{Diagnostic, ErrorHook};
 use crate::error::{Error, ErrorKind};
 use crate::format::Format;
+use crate::proxy::Proxy;
 use crate::tls::{ClientCertFiles, Tls, TlsRoots};
 
 mod getters;
@@ -341,6 +342,7 @@ pub struct Config {
     pub(crate) request_timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) tls: Tls,
+    pub(crate) proxy: Proxy,
     pub(crate) max_line_bytes: usize,
     pub(crate) time_window: Duration,
     pub(crate) spool_dir: Option<PathBuf>,
@@ -371,6 +373,7 @@ impl fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
             .field("tls", &self.tls)
+            .field("proxy", &self.proxy)
             .field("max_line_bytes", &self.max_line_bytes)
             .field("time_window", &self.time_window)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -500,6 +503,7 @@ pub struct ConfigBuilder {
     request_timeout: Duration,
     retry: RetryPolicy,
     tls: Tls,
+    proxy: Proxy,
     max_line_bytes: usize,
     time_window: Duration,
     spool_dir: Option<PathBuf>,
@@ -532,6 +536,7 @@ impl Default for ConfigBuilder {
             request_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             tls: Tls::default(),
+            proxy: Proxy::default(),
             max_line_bytes: 1024 * 1024,
             time_window: Duration::from_secs(2 * 24 * 3600),
             spool_dir: None,
@@ -751,6 +756,24 @@ impl ConfigBuilder {
             cert: cert.into(),
             key: key.into(),
         });
+        self
+    }
+
+    /// Sends every request through this proxy: `http://host:port`,
+    /// `https://host:port` or `socks5://host:port` (with `user:password@`
+    /// if the proxy wants them). By default the standard variables
+    /// (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, ...) are honoured; see
+    /// [`Proxy`].
+    ///
+    /// ```
+    /// use lts_core::{Config, Proxy};
+    ///
+    /// let through_proxy = Config::builder().proxy(Proxy::url("http://proxy.corp.example:3128"));
+    /// let direct = Config::builder().proxy(Proxy::None); // ignore HTTPS_PROXY and the rest
+    /// # let _ = (through_proxy, direct);
+    /// ```
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = proxy;
         self
     }
 
@@ -992,6 +1015,7 @@ impl ConfigBuilder {
                 client_key: name("client_cert", "LTS_CLIENT_KEY_FILE"),
             },
         )?;
+        crate::proxy::check(&self.proxy, name("proxy", "LTS_PROXY"))?;
         Ok(Config {
             endpoint,
             project_id,
@@ -1011,6 +1035,7 @@ impl ConfigBuilder {
             request_timeout: self.request_timeout,
             retry: self.retry,
             tls: self.tls,
+            proxy: self.proxy,
             max_line_bytes: self.max_line_bytes,
             time_window: self.time_window,
             spool_dir: self.spool_dir,

@@ -10,6 +10,7 @@ use crate::config::parse::{bool_var, labels_var, overflow_var, u64_var};
 use crate::config::{Api, Compression, ConfigBuilder, RetryPolicy};
 use crate::error::Error;
 use crate::format::Format;
+use crate::proxy::Proxy;
 use crate::tls::TlsRoots;
 
 fn usize_var(var: &str, v: &str) -> Result<usize, Error> {
@@ -155,6 +156,12 @@ pub(crate) fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ConfigBuil
                 format!("required with {set}: a client certificate needs both files"),
             ));
         }
+    }
+    if let Some(v) = get("LTS_PROXY") {
+        b = b.proxy(match v.trim() {
+            none if none.eq_ignore_ascii_case("none") => Proxy::None,
+            url => Proxy::url(url),
+        });
     }
     if let Some(v) = get("LTS_OVERFLOW") {
         b = b.overflow(overflow_var("LTS_OVERFLOW", &v)?);

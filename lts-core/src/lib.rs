@@ -67,6 +67,7 @@ mod encode;
 mod env;
 mod error;
 mod format;
+mod proxy;
 mod record;
 mod shipper;
 mod spool;
@@ -84,6 +85,7 @@ pub use config::{
 pub use diag::{Diagnostic, DiagnosticKind};
 pub use error::{Error, ErrorKind, FlushError};
 pub use format::{write_rfc3339_nanos, Format, FormatRecord};
+pub use proxy::Proxy;
 pub use record::{current_thread_name, Level, Record, SpanInfo};
 pub use shipper::{Guard, SendError, Shipper, Stats};
 pub use tls::TlsRoots;

@@ -45,6 +45,7 @@ pub(crate) struct Transport {
 impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Transport, crate::Error> {
         let agent = Agent::config_builder()
+            .proxy(crate::proxy::agent_proxy(&config.proxy, "proxy")?)
             .http_status_as_error(false)
             .timeout_global(Some(config.request_timeout))
             .user_agent(concat!("lts-rust/", env!("CARGO_PKG_VERSION")))

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::{Compression, Config, Credentials, Overflow, RetryPolicy};
 use crate::format::Format;
+use crate::proxy::Proxy;
 use crate::tls::TlsRoots;
 
 impl Config {
@@ -141,6 +142,11 @@ impl Config {
             .as_ref()
             .map(|c| (c.cert.as_path(), c.key.as_path()))
     }
+
+    /// The proxy setting.
+    pub fn proxy(&self) -> &Proxy {
+        &self.proxy
+    }
 }
 
 #[cfg(test)]
@@ -184,6 +190,7 @@ mod tests {
             .spool_max_bytes(12345)
             .danger_accept_invalid_certs(true)
             .client_cert("tests/tls/client.pem", "tests/tls/client.key")
+            .proxy(crate::Proxy::None)
             .build()
             .unwrap();
         assert_eq!(c.endpoint(), "http://127.0.0.1:8102");
@@ -220,5 +227,6 @@ mod tests {
                 std::path::Path::new("tests/tls/client.key")
             ))
         );
+        assert_eq!(c.proxy(), &crate::Proxy::None);
     }
 }
