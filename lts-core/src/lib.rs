@@ -50,6 +50,47 @@
 //!   sending and counted as rejected (the service would delete them).
 //! - A line longer than 1 MiB is cut with a `…[truncated N bytes]` marker
 //!   and counted in [`Stats::truncated`].
+//!
+//! # Async programs
+//!
+//! The shipper needs no runtime: it runs on its own thread, and
+//! [`Shipper::send`] never blocks in the default overflow mode, so it is
+//! fine inside async code. [`Shipper::flush`], [`Shipper::shutdown`] and
+//! dropping the [`Guard`] block the calling thread until delivery or their
+//! deadline, whichever comes first, and never wait on the runtime; they do
+//! not deadlock on a tokio `current_thread` runtime either. On a runtime
+//! thread, a flush stalls the other tasks of that thread for up to its
+//! timeout: call it from `tokio::task::spawn_blocking` when that matters.
+//!
+//! ```
+//! # let mock = lts_mock::MockLts::start()?;
+//! # let config = lts_core::Config::builder()
+//! #     .endpoint(mock.endpoint())
+//! #     .project_id(lts_mock::PROJECT_ID)
+//! #     .log_group_id(lts_mock::LOG_GROUP_ID)
+//! #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+//! #     .token(mock.token())
+//! #     .build()?;
+//! use std::time::Duration;
+//! use lts_core::{Level, Record, Shipper};
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! runtime.block_on(async {
+//!     let (shipper, guard) = Shipper::start(config)?;
+//!     shipper.send(Record::new(shipper.now_ns(), Level::Info, "my_app", "in a task"))?;
+//!     // Deliver what is queued without stalling the runtime's thread.
+//!     let flushed = tokio::task::spawn_blocking(move || {
+//!         let flushed = shipper.flush(Duration::from_secs(5));
+//!         drop(guard); // at the end of an async main: the same, bounded by its timeout
+//!         flushed
+//!     })
+//!     .await?;
+//!     flushed?;
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # assert_eq!(mock.event_count(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
