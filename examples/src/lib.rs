@@ -59,3 +59,9 @@ pub fn print_received(mock: &MockLts) {
         let _ = std::io::stdin().read_line(&mut String::new());
     }
 }
+
+/// The README's Rust snippets, compiled (and run where they need no
+/// network) as doctests of this crate, so the README cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}

@@ -14,7 +14,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How the capture time is read.
+///
+/// # Example
+///
+/// ```
+/// let builder = lts_core::Config::builder().clock(lts_core::ClockMode::Wall);
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ClockMode {
     /// Wall-clock time, made strictly increasing across the whole process
     /// (`last + 1 ns` when the wall clock does not move forward). The default.

@@ -13,10 +13,22 @@ use crate::clock::ClockMode;
 use crate::diag::{Diagnostic, ErrorHook};
 use crate::error::{Error, ErrorKind};
 use crate::format::Format;
+use crate::proxy::Proxy;
 use crate::storm::RateLimit;
+use crate::tls::{ClientCertFiles, Tls, TlsRoots};
+
+mod getters;
 
 /// Which reporting API to use.
+///
+/// # Example
+///
+/// ```
+/// let builder = lts_core::Config::builder().api(lts_core::Api::Standard);
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Api {
     /// `.../tenant/contents/high-accuracy`: every event carries its own
     /// nanosecond time. The default.
@@ -29,7 +41,15 @@ pub enum Api {
 }
 
 /// Body compression.
+///
+/// # Example
+///
+/// ```
+/// let builder = lts_core::Config::builder().compression(lts_core::Compression::Snappy);
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Compression {
     /// gzip (`Content-Encoding: gzip`). The default.
     #[default]
@@ -58,7 +78,19 @@ pub enum Concurrency {
 }
 
 /// What [`crate::Shipper::send`] does when the queue budget is used up.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use lts_core::{Config, Overflow};
+///
+/// // Callers wait up to 50 ms for room rather than drop at once.
+/// let builder = Config::builder().overflow(Overflow::Block { max: Duration::from_millis(50) });
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Overflow {
     /// Drop the new record and count it in `Stats::dropped_queue_full`.
     /// The caller never waits. The default.
@@ -73,6 +105,16 @@ pub enum Overflow {
 
 /// A secret string: shown as `"***"` by `Debug`, never written anywhere but
 /// the request header it is for.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::Secret;
+///
+/// let s = Secret::new("my-iam-token");
+/// assert_eq!(format!("{s:?}"), "\"***\"");
+/// assert_eq!(s.expose(), "my-iam-token");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
@@ -107,6 +149,18 @@ impl From<&str> for Secret {
 }
 
 /// How requests are authenticated. Exactly one kind is configured.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Config, Credentials, Secret};
+///
+/// let builder = Config::builder().credentials(Credentials::AkSk {
+///     access_key: "AK0123".into(),
+///     secret_key: Secret::new("sk-secret"),
+/// });
+/// assert!(!format!("{builder:?}").contains("sk-secret"));
+/// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Credentials {
@@ -188,6 +242,20 @@ impl fmt::Debug for Credentials {
 /// jitter (a random value between half and all of it), before the next
 /// attempt. After `max_tries` attempts the batch is dropped and counted in
 /// `Stats::dropped_retries_exhausted`.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use lts_core::{Config, RetryPolicy};
+///
+/// let builder = Config::builder().retry(RetryPolicy {
+///     max_tries: 5,
+///     base: Duration::from_millis(200),
+///     max: Duration::from_secs(10),
+/// });
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts per batch, the first included (at least 1).
@@ -206,17 +274,6 @@ impl Default for RetryPolicy {
             max: Duration::from_secs(30),
         }
     }
-}
-
-/// TLS settings. Verification is on by default.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Tls {
-    /// A PEM file with CA certificates to trust in addition to the bundled
-    /// Mozilla roots (for endpoints with a private CA).
-    pub ca_file: Option<PathBuf>,
-    /// Accept any certificate. Dangerous: anyone on the path can read the
-    /// token and the logs. For test setups only.
-    pub danger_accept_invalid_certs: bool,
 }
 
 /// The most labels LTS accepts.
@@ -264,6 +321,12 @@ const SETTING_VARS: &[(&str, &str)] = &[
     ("clock", "LTS_CLOCK"),
     ("ca_file", "LTS_CA_FILE"),
     ("danger_accept_invalid_certs", "LTS_INSECURE_SKIP_VERIFY"),
+    ("tls_roots", "LTS_TLS_ROOTS"),
+    ("client_cert", "LTS_CLIENT_CERT_FILE"),
+    ("proxy", "LTS_PROXY"),
+    ("max_in_flight", "LTS_MAX_IN_FLIGHT"),
+    ("concurrency", "LTS_CONCURRENCY"),
+    ("rate_limit", "LTS_RATE_LIMIT"),
 ];
 
 /// The shipper's configuration. Build one with [`Config::builder`] or
@@ -303,6 +366,25 @@ const SETTING_VARS: &[(&str, &str)] = &[
 /// | CA file | [`ca_file`](ConfigBuilder::ca_file) | `LTS_CA_FILE` | none |
 /// | skip TLS verification | [`danger_accept_invalid_certs`](ConfigBuilder::danger_accept_invalid_certs) | `LTS_INSECURE_SKIP_VERIFY` (`true`/`false`) | false |
 /// | rate limit per call site | [`rate_limit`](ConfigBuilder::rate_limit) | `LTS_RATE_LIMIT` (`200/s`, `N/m`, `N/h`) | off |
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use lts_core::{Compression, Config};
+///
+/// let config = Config::builder()
+///     .region("eu-de") // or .endpoint("https://host:port")
+///     .project_id("0123456789abcdef0123456789abcdef")
+///     .log_group_id("0a1b2c3d-0000-4000-8000-000000000001")
+///     .log_stream_id("0a1b2c3d-0000-4000-8000-000000000002")
+///     .token("my-iam-token") // or .iam(..), .access_key(..), .token_provider(..)
+///     .compression(Compression::Snappy)
+///     .linger(Duration::from_millis(200))
+///     .build()?;
+/// assert_eq!(config.endpoint(), "https://lts-access.eu-de.myhuaweicloud.com:8102");
+/// # Ok::<(), lts_core::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Config {
     pub(crate) endpoint: String,
@@ -325,6 +407,7 @@ pub struct Config {
     pub(crate) concurrency: Concurrency,
     pub(crate) retry: RetryPolicy,
     pub(crate) tls: Tls,
+    pub(crate) proxy: Proxy,
     pub(crate) max_line_bytes: usize,
     pub(crate) time_window: Duration,
     pub(crate) spool_dir: Option<PathBuf>,
@@ -361,6 +444,7 @@ impl fmt::Debug for Config {
             .field("concurrency", &self.concurrency)
             .field("retry", &self.retry)
             .field("tls", &self.tls)
+            .field("proxy", &self.proxy)
             .field("max_line_bytes", &self.max_line_bytes)
             .field("time_window", &self.time_window)
             .field("shutdown_timeout", &self.shutdown_timeout)
@@ -388,6 +472,24 @@ impl Config {
 
     /// Like [`Config::from_env`], reading variables through `lookup`
     /// (for tests and for configuration kept elsewhere).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use lts_core::Config;
+    ///
+    /// let vars = HashMap::from([
+    ///     ("LTS_REGION", "eu-de"),
+    ///     ("LTS_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
+    ///     ("LTS_LOG_GROUP_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
+    ///     ("LTS_LOG_STREAM_ID", "0a1b2c3d-0000-4000-8000-000000000002"),
+    ///     ("LTS_TOKEN", "my-iam-token"),
+    ///     ("LTS_LINGER_MS", "soon"),
+    /// ]);
+    /// let err = Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())).unwrap_err();
+    /// assert_eq!(err.setting(), Some("LTS_LINGER_MS"));
+    /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
         crate::env::read(&lookup)?.build_checked(true)
     }
@@ -421,8 +523,11 @@ impl Config {
         )
     }
 
-    /// Replaces the log line format (for front ends whose own builders
-    /// take a format).
+    /// Replaces the log line format. For the front ends' own builders
+    /// (`lts-log`, `lts-tracing`), which take a format after the config is
+    /// built; users set it with [`ConfigBuilder::format`]. Hidden: not part
+    /// of the stable API.
+    #[doc(hidden)]
     pub fn set_format(&mut self, format: Format) {
         self.format = format;
     }
@@ -452,6 +557,17 @@ impl Config {
 /// checks everything and says what is wrong.
 ///
 /// [`build`]: ConfigBuilder::build
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Config, ErrorKind};
+///
+/// // `build` checks everything and names what is wrong.
+/// let err = Config::builder().region("eu-de").token("t").build().unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::MissingConfig);
+/// assert_eq!(err.setting(), Some("project_id"));
+/// ```
 #[derive(Clone)]
 pub struct ConfigBuilder {
     endpoint: Option<String>,
@@ -478,6 +594,7 @@ pub struct ConfigBuilder {
     concurrency: Concurrency,
     retry: RetryPolicy,
     tls: Tls,
+    proxy: Proxy,
     max_line_bytes: usize,
     time_window: Duration,
     spool_dir: Option<PathBuf>,
@@ -513,6 +630,7 @@ impl Default for ConfigBuilder {
             concurrency: Concurrency::default(),
             retry: RetryPolicy::default(),
             tls: Tls::default(),
+            proxy: Proxy::default(),
             max_line_bytes: 1024 * 1024,
             time_window: Duration::from_secs(2 * 24 * 3600),
             spool_dir: None,
@@ -732,6 +850,49 @@ impl ConfigBuilder {
     /// Turns TLS certificate verification off. Dangerous; off by default.
     pub fn danger_accept_invalid_certs(mut self, accept: bool) -> Self {
         self.tls.danger_accept_invalid_certs = accept;
+        self
+    }
+
+    /// Which roots are trusted (default: the bundled Mozilla roots; see
+    /// [`TlsRoots`]).
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.tls.roots = roots;
+        self
+    }
+
+    /// Presents this client certificate (mutual TLS): `cert` is a PEM file
+    /// with the certificate chain, leaf first; `key` a PEM file with its
+    /// private key (PKCS#8, PKCS#1 or SEC1; PKCS#8 with the `native-tls`
+    /// feature). Both are read by [`build`](Self::build).
+    ///
+    /// ```
+    /// let builder = lts_core::Config::builder()
+    ///     .client_cert("/etc/my-app/lts-client.pem", "/etc/my-app/lts-client.key");
+    /// # let _ = builder;
+    /// ```
+    pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls.client_cert = Some(ClientCertFiles {
+            cert: cert.into(),
+            key: key.into(),
+        });
+        self
+    }
+
+    /// Sends every request through this proxy: `http://host:port`,
+    /// `https://host:port` or `socks5://host:port` (with `user:password@`
+    /// if the proxy wants them). By default the standard variables
+    /// (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, ...) are honoured; see
+    /// [`Proxy`].
+    ///
+    /// ```
+    /// use lts_core::{Config, Proxy};
+    ///
+    /// let through_proxy = Config::builder().proxy(Proxy::url("http://proxy.corp.example:3128"));
+    /// let direct = Config::builder().proxy(Proxy::None); // ignore HTTPS_PROXY and the rest
+    /// # let _ = (through_proxy, direct);
+    /// ```
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = proxy;
         self
     }
 
@@ -972,16 +1133,16 @@ impl ConfigBuilder {
                 "expected at least 1 try",
             ));
         }
-        if let Some(path) = &self.tls.ca_file {
-            // Read it now so a wrong path is a start-up error, not a runtime surprise.
-            crate::transport::read_ca_file(path).map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    Some(name("ca_file", "LTS_CA_FILE")),
-                    format!("cannot use CA file {}: {e}", path.display()),
-                )
-            })?;
-        }
+        crate::tls::check(
+            &self.tls,
+            &crate::tls::SettingNames {
+                ca_file: name("ca_file", "LTS_CA_FILE"),
+                roots: name("tls_roots", "LTS_TLS_ROOTS"),
+                client_cert: name("client_cert", "LTS_CLIENT_CERT_FILE"),
+                client_key: name("client_cert", "LTS_CLIENT_KEY_FILE"),
+            },
+        )?;
+        crate::proxy::check(&self.proxy, name("proxy", "LTS_PROXY"))?;
         Ok(Config {
             endpoint,
             project_id,
@@ -1003,6 +1164,7 @@ impl ConfigBuilder {
             concurrency: self.concurrency,
             retry: self.retry,
             tls: self.tls,
+            proxy: self.proxy,
             max_line_bytes: self.max_line_bytes,
             time_window: self.time_window,
             spool_dir: self.spool_dir,

@@ -8,6 +8,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What a [`Diagnostic`] is about.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Config, DiagnosticKind};
+///
+/// // Send only drops to your own monitoring; ignore the rest.
+/// let builder = Config::builder().error_hook(|d| {
+///     if matches!(d.kind, DiagnosticKind::RetriesExhausted | DiagnosticKind::QueueFull) {
+///         eprintln!("{d}");
+///     }
+/// });
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum DiagnosticKind {
@@ -37,6 +51,19 @@ pub enum DiagnosticKind {
 }
 
 /// One diagnostic from the worker.
+///
+/// # Example
+///
+/// ```
+/// let diagnostic = lts_core::Diagnostic {
+///     kind: lts_core::DiagnosticKind::Rejected,
+///     message: "HTTP 400: SVCSTG.ALS.400.304 invalid contents".into(),
+/// };
+/// assert_eq!(
+///     diagnostic.to_string(),
+///     "lts: Rejected: HTTP 400: SVCSTG.ALS.400.304 invalid contents"
+/// );
+/// ```
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     /// What it is about.

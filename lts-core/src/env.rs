@@ -10,6 +10,8 @@ use crate::config::parse::{bool_var, labels_var, overflow_var, u64_var};
 use crate::config::{Api, Compression, Concurrency, ConfigBuilder, RetryPolicy};
 use crate::error::Error;
 use crate::format::Format;
+use crate::proxy::Proxy;
+use crate::tls::TlsRoots;
 
 fn usize_var(var: &str, v: &str) -> Result<usize, Error> {
     usize::try_from(u64_var(var, v)?).map_err(|_| Error::invalid(var, format!("{v:?} is too large")))
@@ -131,6 +133,35 @@ pub(crate) fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ConfigBuil
     }
     if let Some(v) = get("LTS_INSECURE_SKIP_VERIFY") {
         b = b.danger_accept_invalid_certs(bool_var("LTS_INSECURE_SKIP_VERIFY", &v)?);
+    }
+    if let Some(v) = get("LTS_TLS_ROOTS") {
+        b = b.tls_roots(choice(
+            "LTS_TLS_ROOTS",
+            &v,
+            &[("bundled", TlsRoots::Bundled), ("system", TlsRoots::System)],
+        )?);
+    }
+    match (get("LTS_CLIENT_CERT_FILE"), get("LTS_CLIENT_KEY_FILE")) {
+        (Some(cert), Some(key)) => b = b.client_cert(cert.trim(), key.trim()),
+        (None, None) => {}
+        (cert, _) => {
+            let (missing, set) = if cert.is_none() {
+                ("LTS_CLIENT_CERT_FILE", "LTS_CLIENT_KEY_FILE")
+            } else {
+                ("LTS_CLIENT_KEY_FILE", "LTS_CLIENT_CERT_FILE")
+            };
+            return Err(Error::new(
+                crate::ErrorKind::MissingConfig,
+                Some(missing),
+                format!("required with {set}: a client certificate needs both files"),
+            ));
+        }
+    }
+    if let Some(v) = get("LTS_PROXY") {
+        b = b.proxy(match v.trim() {
+            none if none.eq_ignore_ascii_case("none") => Proxy::None,
+            url => Proxy::url(url),
+        });
     }
     if let Some(v) = get("LTS_OVERFLOW") {
         b = b.overflow(overflow_var("LTS_OVERFLOW", &v)?);

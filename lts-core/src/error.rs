@@ -3,6 +3,16 @@
 use std::fmt;
 
 /// What kind of [`Error`] happened.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Config, ErrorKind};
+///
+/// let err = Config::builder().endpoint("ftp://example.com").build().unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidConfig);
+/// assert_eq!(err.setting(), Some("endpoint"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -24,6 +34,16 @@ pub enum ErrorKind {
 /// The message names the setting (the environment variable when the value
 /// came from one, else the builder method) and what was expected. It never
 /// contains a secret's value.
+///
+/// # Example
+///
+/// ```
+/// let vars = |name: &str| (name == "LTS_ENDPOINT").then(|| "lts.example.com".to_string());
+/// let err = lts_core::Config::from_lookup(vars).unwrap_err();
+/// // Named by its variable, with what was expected:
+/// assert_eq!(err.setting(), Some("LTS_ENDPOINT"));
+/// assert!(err.to_string().contains("https://"));
+/// ```
 #[derive(Debug)]
 pub struct Error {
     kind: ErrorKind,
@@ -79,6 +99,30 @@ impl std::error::Error for Error {
 }
 
 /// Why a flush (or shutdown) did not end with everything delivered.
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// use std::time::Duration;
+/// use lts_core::{FlushError, Shipper};
+///
+/// let (shipper, _guard) = Shipper::start(config)?;
+/// match shipper.flush(Duration::from_secs(5)) {
+///     Ok(()) => {}                                      // all delivered
+///     Err(FlushError::Lost { lost }) => eprintln!("{lost} records were given up on"),
+///     Err(FlushError::Timeout { pending }) => eprintln!("{pending} records still queued"),
+///     Err(other) => eprintln!("{other}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FlushError {

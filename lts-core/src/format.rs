@@ -31,13 +31,54 @@ use crate::value::{Field, Value};
 /// pipeline as text: its end is replaced by `…[truncated N bytes]`, which
 /// can leave a JSON line invalid (the built-in formats cut the record's
 /// strings instead, see `Format`).
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use lts_core::{Config, Format, FormatRecord, Level, Record};
+///
+/// /// `LEVEL message`, nothing else.
+/// struct Terse;
+///
+/// impl FormatRecord for Terse {
+///     fn format(&self, record: &Record, out: &mut String) {
+///         out.push_str(record.level.as_str());
+///         out.push(' ');
+///         out.push_str(&record.message);
+///     }
+/// }
+///
+/// let format = Format::Custom(Arc::new(Terse));
+/// let mut line = String::new();
+/// format.format(&Record::new(0, Level::Warn, "app", "disk 91% full"), &mut line);
+/// assert_eq!(line, "WARN disk 91% full");
+/// let builder = Config::builder().format(format);
+/// # let _ = builder;
+/// ```
 pub trait FormatRecord: Send + Sync + 'static {
     /// Writes the log line for `record` into `out`.
     fn format(&self, record: &Record, out: &mut String);
 }
 
 /// How records become log lines.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Format, Level, Record};
+///
+/// let record = Record::new(1_700_000_000_123_456_789, Level::Info, "my_app", "started")
+///     .with_field("version", "1.2.3");
+/// let mut line = String::new();
+/// Format::Json.format(&record, &mut line);
+/// assert_eq!(
+///     line,
+///     r#"{"time":"2023-11-14T22:13:20.123456789Z","level":"INFO","target":"my_app","message":"started","fields":{"version":"1.2.3"}}"#
+/// );
+/// ```
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub enum Format {
     /// One JSON object per line (the default).
     #[default]
@@ -73,6 +114,14 @@ impl Format {
 ///
 /// The date and time of day are formatted once per second (per thread)
 /// and reused; only the nanoseconds are written per call.
+///
+/// # Example
+///
+/// ```
+/// let mut out = String::new();
+/// lts_core::write_rfc3339_nanos(&mut out, 1_700_000_000_000_000_001);
+/// assert_eq!(out, "2023-11-14T22:13:20.000000001Z");
+/// ```
 pub fn write_rfc3339_nanos(out: &mut String, time_ns: u64) {
     thread_local! {
         static LAST: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };

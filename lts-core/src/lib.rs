@@ -3,6 +3,11 @@
 //! delivers them to Huawei Cloud / Open Telekom Cloud Log Tank Service (LTS)
 //! through the high-precision reporting API.
 //!
+//! ```toml
+//! [dependencies]
+//! lts-core = "0.1"
+//! ```
+//!
 //! The caller pays for a [`Record`] and a channel send; one background
 //! thread formats ([`Format`]), batches (by count, bytes and linger),
 //! compresses (gzip), sends (ureq, with retries, backoff and jitter) and
@@ -45,11 +50,57 @@
 //!   sending and counted as rejected (the service would delete them).
 //! - A line longer than 1 MiB is cut with a `…[truncated N bytes]` marker
 //!   and counted in [`Stats::truncated`].
+//!
+//! # Async programs
+//!
+//! The shipper needs no runtime: it runs on its own thread, and
+//! [`Shipper::send`] never blocks in the default overflow mode, so it is
+//! fine inside async code. [`Shipper::flush`], [`Shipper::shutdown`] and
+//! dropping the [`Guard`] block the calling thread until delivery or their
+//! deadline, whichever comes first, and never wait on the runtime; they do
+//! not deadlock on a tokio `current_thread` runtime either. On a runtime
+//! thread, a flush stalls the other tasks of that thread for up to its
+//! timeout: call it from `tokio::task::spawn_blocking` when that matters.
+//!
+//! ```
+//! # let mock = lts_mock::MockLts::start()?;
+//! # let config = lts_core::Config::builder()
+//! #     .endpoint(mock.endpoint())
+//! #     .project_id(lts_mock::PROJECT_ID)
+//! #     .log_group_id(lts_mock::LOG_GROUP_ID)
+//! #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+//! #     .token(mock.token())
+//! #     .build()?;
+//! use std::time::Duration;
+//! use lts_core::{Level, Record, Shipper};
+//!
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! runtime.block_on(async {
+//!     let (shipper, guard) = Shipper::start(config)?;
+//!     shipper.send(Record::new(shipper.now_ns(), Level::Info, "my_app", "in a task"))?;
+//!     // Deliver what is queued without stalling the runtime's thread.
+//!     let flushed = tokio::task::spawn_blocking(move || {
+//!         let flushed = shipper.flush(Duration::from_secs(5));
+//!         drop(guard); // at the end of an async main: the same, bounded by its timeout
+//!         flushed
+//!     })
+//!     .await?;
+//!     flushed?;
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # assert_eq!(mock.event_count(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod auth;
 mod batch;
+// Public only for the workspace's own tests and benches (`wall_ns`,
+// `now_ns`); users read the clock with `Shipper::now_ns`. Not part of the
+// stable API.
+#[doc(hidden)]
 pub mod clock;
 mod config;
 mod delivery;
@@ -66,12 +117,14 @@ mod line;
 mod live;
 mod outbox;
 mod payload;
+mod proxy;
 mod record;
 mod self_filter;
 mod shared;
 mod shipper;
 mod spool;
 mod storm;
+mod tls;
 mod trace_context;
 mod transport;
 mod value;
@@ -81,17 +134,19 @@ mod worker;
 pub use auth::TokenProvider;
 pub use clock::ClockMode;
 pub use config::{
-    Api, Compression, Concurrency, Config, ConfigBuilder, Credentials, Overflow, RetryPolicy, Secret, Tls,
-    MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_IN_FLIGHT, MAX_LABELS, MIN_BATCH_BYTES,
+    Api, Compression, Concurrency, Config, ConfigBuilder, Credentials, Overflow, RetryPolicy, Secret, MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS, MAX_IN_FLIGHT, MAX_LABELS, MIN_BATCH_BYTES,
 };
 pub use diag::{Diagnostic, DiagnosticKind};
 pub use error::{Error, ErrorKind, FlushError};
 pub use format::{write_rfc3339_nanos, Format, FormatRecord};
 pub use live::Live;
+pub use proxy::Proxy;
 pub use record::{current_thread_name, Level, Record, SpanInfo};
 pub use self_filter::is_shipper_thread;
 pub use shared::Stats;
 pub use shipper::{Guard, SendError, Shipper};
 pub use storm::{CallSite, CallSiteKey, ParseRateLimitError, RateLimit, SuppressedCallSite, REPORT_TARGET};
+pub use tls::TlsRoots;
 pub use trace_context::TraceContext;
 pub use value::{Field, Fields, Str, Text, Value};

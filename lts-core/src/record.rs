@@ -13,6 +13,15 @@ use crate::value::{Field, Fields, Str, Value};
 
 /// The severity of a record, ordered from [`Level::Trace`] (lowest) to
 /// [`Level::Error`] (highest).
+///
+/// # Example
+///
+/// ```
+/// use lts_core::Level;
+///
+/// assert!(Level::Warn > Level::Info);
+/// assert_eq!(Level::Warn.as_str(), "WARN");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// Very fine detail.
@@ -51,6 +60,19 @@ impl fmt::Display for Level {
 ///
 /// Spans are shared (`Arc`) between all the events that happen inside them,
 /// so their fields are captured once per span, not once per event.
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use lts_core::{Field, Fields, Level, Record, SpanInfo};
+///
+/// let mut fields = Fields::new();
+/// fields.push(Field::new("method", "GET"));
+/// let request = Arc::new(SpanInfo { id: 1, name: "request".into(), fields });
+/// let mut record = Record::new(1_700_000_000_000_000_000, Level::Info, "my_app", "handled");
+/// record.spans.push(request);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanInfo {
     /// The span's id, unique among the spans open at one time.
@@ -63,10 +85,24 @@ pub struct SpanInfo {
 
 /// The owned form of one event.
 ///
-/// Built on the caller's thread (the time first, see [`crate::clock`]) and
+/// Built on the caller's thread (the time first, see [`crate::ClockMode`]) and
 /// sent with [`crate::Shipper::send`]; the worker formats it into the log
 /// line ([`crate::Format`]) and ships it.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Level, Record};
+///
+/// let mut record = Record::new(1_700_000_000_123_456_789, Level::Info, "my_app", "started")
+///     .with_field("version", "1.2.3")
+///     .with_field("workers", 8_u64);
+/// record.file = Some("src/main.rs".into());
+/// record.line = Some(12);
+/// assert_eq!(record.fields.len(), 2);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Record {
     /// When the event happened: UTC nanoseconds since the Unix epoch.
     pub time_ns: u64,
@@ -191,6 +227,18 @@ thread_local! {
 /// The current thread's name, read once per thread. Usually a `'static`
 /// borrow of an interned copy, so capturing it per event is a copy of a
 /// pointer.
+///
+/// # Example
+///
+/// ```
+/// let name = std::thread::Builder::new()
+///     .name("ingest".into())
+///     .spawn(lts_core::current_thread_name)
+///     .unwrap()
+///     .join()
+///     .unwrap();
+/// assert_eq!(name.as_deref(), Some("ingest"));
+/// ```
 pub fn current_thread_name() -> Option<Str> {
     THREAD_NAME
         .try_with(|cell| {

@@ -11,6 +11,17 @@ thread_local! {
 ///
 /// Front ends (`lts-log`, `lts-tracing`) check this first and ignore events
 /// from that thread, so the transport's own logging can never loop back.
+///
+/// # Example
+///
+/// ```
+/// // A `log::Log` of your own that forwards to LTS skips the shipper's thread,
+/// // so the HTTP client's own logging cannot loop back:
+/// fn should_forward() -> bool {
+///     !lts_core::is_shipper_thread()
+/// }
+/// assert!(should_forward());
+/// ```
 #[inline]
 pub fn is_shipper_thread() -> bool {
     IS_SHIPPER.try_with(Cell::get).unwrap_or(false)

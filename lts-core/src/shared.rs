@@ -12,6 +12,28 @@ use std::time::{Duration, Instant};
 /// dropped_retries_exhausted + dropped_shutdown + pending()`, and
 /// `pending()` is 0. Records refused by
 /// `send` (`dropped_queue_full`) were never enqueued.
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// use std::time::Duration;
+/// use lts_core::{Level, Record, Shipper};
+///
+/// let (shipper, _guard) = Shipper::start(config)?;
+/// shipper.send(Record::new(shipper.now_ns(), Level::Info, "app", "hello"))?;
+/// shipper.flush(Duration::from_secs(5))?;
+/// let stats = shipper.stats();
+/// assert_eq!((stats.enqueued, stats.delivered, stats.pending()), (1, 1, 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Stats {

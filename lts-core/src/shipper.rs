@@ -22,6 +22,26 @@ use crate::worker::Worker;
 
 /// Why [`Shipper::send`] did not take a record. The record is dropped and
 /// counted in [`Stats::dropped_queue_full`] either way.
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// use lts_core::{Level, Record, SendError, Shipper};
+///
+/// let (shipper, guard) = Shipper::start(config)?;
+/// guard.shutdown()?;
+/// let late = Record::new(shipper.now_ns(), Level::Info, "app", "too late");
+/// assert_eq!(shipper.send(late), Err(SendError::ShutDown));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SendError {
@@ -62,6 +82,30 @@ struct Inner {
 /// [`send`](Shipper::send) costs the caller a size estimate, one atomic
 /// reservation and a channel send; the background thread formats, batches,
 /// compresses and delivers.
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// use std::time::Duration;
+/// use lts_core::{Level, Record, Shipper};
+///
+/// let (shipper, guard) = Shipper::start(config)?;
+/// let record = Record::new(shipper.now_ns(), Level::Warn, "my_app::db", "slow query")
+///     .with_field("elapsed_ms", 1250_u64);
+/// shipper.send(record)?; // never blocks in the default overflow mode
+/// shipper.flush(Duration::from_secs(5))?; // Ok: everything sent so far was delivered
+/// # assert_eq!(mock.event_count(), 1);
+/// drop(guard); // at exit: deliver what is left and stop the background thread
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Shipper {
     inner: Arc<Inner>,
@@ -303,6 +347,28 @@ impl Shipper {
 /// The global logger and a subscriber layer are never dropped, so keep the
 /// guard alive in `main` until the program ends: its drop is how the
 /// program says "I'm exiting, deliver what you have".
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// use std::time::Duration;
+/// use lts_core::{Level, Record, Shipper};
+///
+/// let (shipper, mut guard) = Shipper::start(config)?;
+/// guard.set_timeout(Duration::from_secs(2)); // wait at most 2 s at exit
+/// shipper.send(Record::new(shipper.now_ns(), Level::Info, "app", "bye"))?;
+/// guard.shutdown()?; // like drop, with the outcome
+/// # assert_eq!(mock.event_count(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use = "dropping the guard shuts the shipper down at once; keep it until the program ends"]
 #[derive(Debug)]
 pub struct Guard {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::tls::{Certificate, PemItem};
 use ureq::Agent;
 
 use crate::auth::Auth;
@@ -28,21 +28,8 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Transport, crate::Error> {
-        let mut tls = TlsConfig::builder().disable_verification(config.tls.danger_accept_invalid_certs);
-        if let Some(path) = &config.tls.ca_file {
-            let extra = read_ca_file(path).map_err(|e| {
-                crate::Error::new(
-                    crate::ErrorKind::Io,
-                    Some("ca_file"),
-                    format!("cannot use CA file {}: {e}", path.display()),
-                )
-            })?;
-            let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|der| Certificate::from_der(der.as_ref()).to_owned());
-            tls = tls.root_certs(RootCerts::from(bundled.chain(extra)));
-        }
         let agent = Agent::config_builder()
+            .proxy(crate::proxy::agent_proxy(&config.proxy, config.setting_name("proxy"))?)
             .http_status_as_error(false)
             // LTS never redirects a report, and a followed redirect would
             // carry the token (or a signed request, or IAM's password) to
@@ -52,7 +39,7 @@ impl Transport {
             .user_agent(concat!("lts-rust/", env!("CARGO_PKG_VERSION")))
             // One connection a sender thread, kept between requests.
             .max_idle_connections_per_host(config.max_in_flight.max(2))
-            .tls_config(tls.build())
+            .tls_config(crate::tls::tls_config(&config.tls)?)
             .build()
             .new_agent();
         Ok(Transport {

@@ -14,12 +14,33 @@ use smallvec::SmallVec;
 
 /// A string that is usually `'static` (targets, file names and field names
 /// from macro call sites) and owned only when it has to be.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::Str;
+///
+/// let borrowed: Str = "my_app".into(); // no copy for static strings
+/// let owned: Str = format!("worker-{}", 3).into();
+/// assert_eq!(owned, "worker-3");
+/// # let _ = borrowed;
+/// ```
 pub type Str = Cow<'static, str>;
 
 /// The text of a string field value: up to [`Text::INLINE`] bytes are kept
 /// inline, longer text on the heap. Derefs to `str`; writable with
 /// `write!` ([`fmt::Write`]), so a `Debug` or `Display` value can be
 /// formatted straight into it.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::Text;
+///
+/// let mut t = Text::new();
+/// t.push_str("short strings stay inline");
+/// assert_eq!(t.as_str(), "short strings stay inline");
+/// ```
 #[derive(Clone, Default)]
 pub struct Text(Repr);
 
@@ -194,6 +215,16 @@ impl fmt::Display for Text {
 }
 
 /// A typed field value.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::Value;
+///
+/// assert_eq!(Value::from(42_u32), Value::U64(42));
+/// assert_eq!(Value::from(-1_i8), Value::I64(-1));
+/// assert_eq!(Value::from_u128(u128::MAX).to_string(), u128::MAX.to_string());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     /// A string (also used for `Debug`-formatted values and for integers that
@@ -273,6 +304,13 @@ value_from!(
 );
 
 /// One structured field: a name and a typed value.
+///
+/// # Example
+///
+/// ```
+/// let field = lts_core::Field::new("user_id", 42_u64);
+/// assert_eq!(field.name, "user_id");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     /// The field's name.
@@ -293,6 +331,17 @@ impl Field {
 
 /// A record's fields, in the order they were recorded: the first
 /// [`Fields::INLINE`] inline, more on the heap. Derefs to `[Field]`.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Field, Fields};
+///
+/// let mut fields = Fields::new();
+/// fields.push(Field::new("path", "/api/v1/items"));
+/// fields.push(Field::new("ok", true));
+/// assert_eq!(fields.iter().map(|f| f.name.as_ref()).collect::<Vec<_>>(), ["path", "ok"]);
+/// ```
 #[derive(Clone, Default, PartialEq)]
 pub struct Fields(SmallVec<[Field; Fields::INLINE]>);
 

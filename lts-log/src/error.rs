@@ -4,6 +4,22 @@ use std::fmt;
 
 /// Why [`crate::init`], [`crate::try_init_from_env`] or
 /// [`crate::LtsLoggerBuilder::build`] failed.
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// let err = lts_log::LtsLogger::builder(config).filter("my_app=loud").build().unwrap_err();
+/// assert!(matches!(err, lts_log::InitError::Filter { origin: "filter", .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum InitError {

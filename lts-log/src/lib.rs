@@ -2,6 +2,12 @@
 //! to Huawei Cloud / Open Telekom Cloud Log Tank Service (LTS) through
 //! [`lts_core`].
 //!
+//! ```toml
+//! [dependencies]
+//! lts-log = "0.1"
+//! log = { version = "0.4", features = ["kv"] }
+//! ```
+//!
 //! ```no_run
 //! use log::{info, warn};
 //!
@@ -120,12 +126,38 @@ use lts_core::{Config, Guard};
 /// Fails, without touching the logger already installed, if a global
 /// logger is set ([`InitError::AlreadySet`]), if the filter is malformed,
 /// or if the shipper cannot start.
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// let _guard = lts_log::init(config)?;
+/// log::info!(user_id = 42; "request handled");
+/// log::logger().flush(); // waits until it is delivered
+/// # assert_eq!(mock.event_count(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn init(config: Config) -> Result<Guard, InitError> {
     LtsLogger::builder(config).init()
 }
 
 /// Like [`init`], with the configuration read from `LTS_*` environment
 /// variables by [`Config::from_env`].
+///
+/// # Example
+///
+/// ```no_run
+/// let _guard = lts_log::try_init_from_env()?; // LTS_* variables; LTS_LOG or RUST_LOG
+/// log::info!("started");
+/// # Ok::<(), lts_log::InitError>(())
+/// ```
 pub fn try_init_from_env() -> Result<Guard, InitError> {
     let config = Config::from_env().map_err(InitError::Config)?;
     init(config)

@@ -16,6 +16,34 @@ use crate::handle::FilterHandle;
 ///
 /// Install it with [`crate::init`] or [`LtsLoggerBuilder::init`], or build
 /// it with [`LtsLogger::builder`] and call it from a logger of your own.
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// use log::Log;
+///
+/// // Built, not installed: call it from a logger of your own.
+/// let (logger, guard) = lts_log::LtsLogger::builder(config).filter("info").build()?;
+/// logger.log(
+///     &log::Record::builder()
+///         .level(log::Level::Info)
+///         .target("my_app")
+///         .args(format_args!("forwarded"))
+///         .build(),
+/// );
+/// logger.flush();
+/// # assert_eq!(mock.event_count(), 1);
+/// drop(guard);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct LtsLogger {
     shipper: Shipper,
@@ -91,6 +119,31 @@ impl Log for LtsLogger {
 
 /// Builds an [`LtsLogger`]: [`build`](Self::build) to get the logger and
 /// its guard, [`init`](Self::init) to install it as the global logger.
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// use std::time::Duration;
+///
+/// let _guard = lts_log::LtsLogger::builder(config)
+///     .filter("warn,my_app=debug")
+///     .format(lts_core::Format::Text)
+///     .flush_timeout(Duration::from_secs(2))
+///     .init()?; // installs it as the global logger
+/// log::debug!(target: "my_app", "kept");
+/// log::debug!(target: "other", "filtered out");
+/// log::logger().flush();
+/// # assert_eq!(mock.event_count(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 #[must_use = "a builder does nothing until build() or init() is called"]
 pub struct LtsLoggerBuilder {

@@ -23,6 +23,14 @@ pub const PANIC_TARGET: &str = "panic";
 ///
 /// Call it once, after installing the logger. Called while the thread is
 /// panicking, it does nothing.
+///
+/// # Example
+///
+/// ```no_run
+/// let _guard = lts_log::try_init_from_env()?;
+/// lts_log::install_panic_hook(); // a panic is logged at error level, then flushed
+/// # Ok::<(), lts_log::InitError>(())
+/// ```
 pub fn install_panic_hook() {
     if std::thread::panicking() {
         return;

@@ -41,6 +41,30 @@ use std::time::Duration;
 /// signatures are accepted alongside it and are not affected by `set_token`
 /// or `expire_token_after` (see [`MockLts::revoke_tokens`](crate::MockLts::revoke_tokens)
 /// and [`MockLts::set_token_lifetime`](crate::MockLts::set_token_lifetime)).
+///
+/// # Example
+///
+/// ```
+/// use lts_mock::{Api, MockLts};
+///
+/// let mock = MockLts::start()?;
+/// mock.faults().fail_next(1, 503);
+/// let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+/// let body = format!(r#"{{"labels":{{}},"contents":[{{"log_time_ns":{now},"log":"x"}}]}}"#);
+/// let send = || {
+///     ureq::post(mock.url(Api::HighAccuracy))
+///         .config().http_status_as_error(false).build()
+///         .header("X-Auth-Token", mock.token())
+///         .header("Content-Type", lts_mock::CONTENT_TYPE)
+///         .send(&body)
+///         .map(|r| r.status().as_u16())
+///         .map_err(std::io::Error::other)
+/// };
+/// assert_eq!(send()?, 503);
+/// assert_eq!(send()?, 200);
+/// assert!(mock.requests()[0].fault.is_some());
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Faults {
     state: Mutex<State>,
 }

@@ -1,6 +1,11 @@
 //! A strict local stand-in for the log-reporting API of Huawei Cloud / Open
 //! Telekom Cloud Log Tank Service (LTS).
 //!
+//! ```toml
+//! [dependencies]
+//! lts-mock = "0.1"
+//! ```
+//!
 //! [`MockLts`] runs an HTTP server on a loopback port that accepts what the real
 //! service accepts, rejects what it rejects with the same status codes and body
 //! shapes, records every accepted event and every request, and injects
@@ -187,6 +192,22 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// Which reporting endpoint a request used.
+///
+/// # Example
+///
+/// ```
+/// let mock = lts_mock::MockLts::start()?;
+/// # let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+/// # let body = format!(r#"{{"labels":{{"app":"demo"}},"contents":[{{"log_time_ns":{now},"log":"hello"}}]}}"#);
+/// # ureq::post(mock.url(lts_mock::Api::HighAccuracy))
+/// #     .header("X-Auth-Token", mock.token())
+/// #     .header("Content-Type", lts_mock::CONTENT_TYPE)
+/// #     .send(body)
+/// #     .map_err(std::io::Error::other)?;
+/// // ... a client ships one event ...
+/// assert_eq!(mock.events()[0].api, lts_mock::Api::HighAccuracy);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Api {
     /// `.../tenant/contents/high-accuracy`: every event carries its own time.
@@ -196,6 +217,24 @@ pub enum Api {
 }
 
 /// One event the mock accepted and kept.
+///
+/// # Example
+///
+/// ```
+/// let mock = lts_mock::MockLts::start()?;
+/// # let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+/// # let body = format!(r#"{{"labels":{{"app":"demo"}},"contents":[{{"log_time_ns":{now},"log":"hello"}}]}}"#);
+/// # ureq::post(mock.url(lts_mock::Api::HighAccuracy))
+/// #     .header("X-Auth-Token", mock.token())
+/// #     .header("Content-Type", lts_mock::CONTENT_TYPE)
+/// #     .send(body)
+/// #     .map_err(std::io::Error::other)?;
+/// // ... a client ships one event ...
+/// let event = &mock.events()[0];
+/// assert_eq!((event.time_ns as u128, event.line.as_str()), (now, "hello"));
+/// assert_eq!(event.labels["app"], "demo");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReceivedEvent {
     /// The event's time, nanoseconds since the Unix epoch (for the standard
@@ -212,6 +251,23 @@ pub struct ReceivedEvent {
 }
 
 /// What the mock saw of one request, and how it answered.
+///
+/// # Example
+///
+/// ```
+/// let mock = lts_mock::MockLts::start()?;
+/// # let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+/// # let body = format!(r#"{{"labels":{{"app":"demo"}},"contents":[{{"log_time_ns":{now},"log":"hello"}}]}}"#);
+/// # ureq::post(mock.url(lts_mock::Api::HighAccuracy))
+/// #     .header("X-Auth-Token", mock.token())
+/// #     .header("Content-Type", lts_mock::CONTENT_TYPE)
+/// #     .send(body)
+/// #     .map_err(std::io::Error::other)?;
+/// // ... a client ships one event ...
+/// let request = &mock.requests()[0];
+/// assert_eq!((request.status, request.events), (200, 1));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct RequestLog {
     /// 0-based, in arrival order; the index faults refer to.
@@ -272,6 +328,23 @@ pub struct RequestLog {
 }
 
 /// Counters over the life of a mock; also kept in counting-only mode.
+///
+/// # Example
+///
+/// ```
+/// let mock = lts_mock::MockLts::start()?;
+/// # let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+/// # let body = format!(r#"{{"labels":{{"app":"demo"}},"contents":[{{"log_time_ns":{now},"log":"hello"}}]}}"#);
+/// # ureq::post(mock.url(lts_mock::Api::HighAccuracy))
+/// #     .header("X-Auth-Token", mock.token())
+/// #     .header("Content-Type", lts_mock::CONTENT_TYPE)
+/// #     .send(body)
+/// #     .map_err(std::io::Error::other)?;
+/// // ... a client ships one event ...
+/// let stats = mock.stats();
+/// assert_eq!((stats.requests, stats.accepted_requests, stats.events), (1, 1, 1));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Requests received, answered or not (token requests to the IAM stand-in

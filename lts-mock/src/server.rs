@@ -29,6 +29,19 @@ fn system_now_ns() -> u64 {
 }
 
 /// Configures a [`MockLts`] before it starts. Get one from [`MockLts::builder`].
+///
+/// # Example
+///
+/// ```
+/// let mock = lts_mock::MockLts::builder()
+///     .token("test-token")
+///     .access_key("AK0123", "secret-key")
+///     .iam_user("svc-logger", "password", "my-account")
+///     .max_line_bytes(4096)
+///     .build()?;
+/// assert_eq!(mock.token(), "test-token");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct MockBuilder {
     bind: SocketAddr,
     token: String,
@@ -1046,6 +1059,25 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
 }
 
 /// A running mock LTS. Dropping it shuts it down (see [`MockLts::shutdown`]).
+///
+/// # Example
+///
+/// ```
+/// use lts_mock::{Api, MockLts};
+///
+/// let mock = MockLts::start()?;
+/// let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+/// let body = format!(r#"{{"labels":{{}},"contents":[{{"log_time_ns":{now},"log":"hello"}}]}}"#);
+/// let answer = ureq::post(mock.url(Api::HighAccuracy))
+///     .header("X-Auth-Token", mock.token())
+///     .header("Content-Type", lts_mock::CONTENT_TYPE)
+///     .send(body)
+///     .map_err(std::io::Error::other)?;
+/// assert_eq!(answer.status(), 200);
+/// # let _ = answer;
+/// assert_eq!(mock.events()[0].line, "hello");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct MockLts {
     shared: Arc<Shared>,
     addr: SocketAddr,

@@ -2,6 +2,12 @@
 //! its span context and its nanosecond capture time, to Huawei Cloud / Open
 //! Telekom Cloud Log Tank Service (LTS) through [`lts_core`].
 //!
+//! ```toml
+//! [dependencies]
+//! lts-tracing = "0.1"
+//! tracing-subscriber = "0.3"
+//! ```
+//!
 //! On each event the layer reads the capture time first, then takes the
 //! level, target, module, file, line, thread name, the message, every other
 //! field *typed* (strings, integers, floats, booleans; `?debug` and
@@ -158,6 +164,29 @@ pub use lts_core::{Config, Error, Format, Guard, Shipper};
 ///
 /// Same as `LtsLayer::builder(config).build()`. Keep the guard alive until
 /// the program ends.
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// use tracing_subscriber::prelude::*;
+///
+/// let (lts, guard) = lts_tracing::layer(config)?;
+/// let subscriber = tracing_subscriber::registry().with(lts);
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::info!(user_id = 42, "request handled");
+/// });
+/// guard.shutdown()?; // delivers what is queued
+/// # assert_eq!(mock.event_count(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn layer(config: Config) -> Result<(LtsLayer, Guard), Error> {
     LtsLayer::builder(config).build()
 }
@@ -166,6 +195,32 @@ pub fn layer(config: Config) -> Result<(LtsLayer, Guard), Error> {
 /// sends it to its [`Shipper`].
 ///
 /// Made by [`layer`] or [`LtsLayer::builder`].
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// use std::time::Duration;
+/// use tracing_subscriber::{filter::LevelFilter, prelude::*};
+///
+/// let (lts, _guard) = lts_tracing::layer(config)?;
+/// let shipper = lts.shipper().clone(); // for flush and stats
+/// let subscriber = tracing_subscriber::registry().with(lts.with_filter(LevelFilter::WARN));
+/// tracing::subscriber::with_default(subscriber, || {
+///     tracing::info!("not shipped");
+///     tracing::warn!("shipped");
+/// });
+/// shipper.flush(Duration::from_secs(5))?;
+/// assert_eq!(shipper.stats().delivered, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct LtsLayer {
     shipper: Shipper,
     /// Send the span context with each event.
@@ -230,6 +285,26 @@ impl LtsLayer {
 ///     .static_field("service", "checkout")
 ///     .build()?;
 /// # drop((layer, guard)); Ok(()) }
+/// ```
+///
+/// # Example
+///
+/// ```
+/// # let mock = lts_mock::MockLts::start()?;
+/// # let config = lts_core::Config::builder()
+/// #     .endpoint(mock.endpoint())
+/// #     .project_id(lts_mock::PROJECT_ID)
+/// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+/// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+/// #     .token(mock.token())
+/// #     .build()?;
+/// let (layer, _guard) = lts_tracing::LtsLayer::builder(config)
+///     .flatten_span_fields(["request_id"])
+///     .static_field("service", "checkout")
+///     .format(lts_core::Format::Text)
+///     .build()?;
+/// # drop(layer);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `build` is called"]

@@ -18,6 +18,25 @@ use crate::config::{Credentials, Secret};
 /// again after LTS refused the last one with 401 (`refused` is then true:
 /// return a fresh token, not the cached one). An error is reported through
 /// the error hook and the batch waits and retries with backoff.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Config, Secret, TokenProvider};
+///
+/// struct FromVault;
+///
+/// impl TokenProvider for FromVault {
+///     fn token(&self, refused: bool) -> Result<Secret, Box<dyn std::error::Error + Send + Sync>> {
+///         // `refused`: LTS said 401 to the last token; fetch a fresh one.
+///         let _ = refused;
+///         Ok(Secret::new(std::fs::read_to_string("/run/secrets/lts-token")?.trim()))
+///     }
+/// }
+///
+/// let builder = Config::builder().token_provider(FromVault);
+/// # let _ = builder;
+/// ```
 pub trait TokenProvider: Send + Sync + 'static {
     /// Returns the token to send as `X-Auth-Token`.
     fn token(&self, refused: bool) -> Result<Secret, Box<dyn std::error::Error + Send + Sync>>;
