@@ -268,7 +268,7 @@ fn rate_limit_and_delay_flags_set_the_faults() {
         .unwrap();
     assert!(started.elapsed() >= std::time::Duration::from_millis(150));
     assert_eq!(resp.status().as_u16(), 429);
-    assert_eq!(resp.headers().get("Retry-After").unwrap(), "1");
+    assert!(resp.headers().get("Retry-After").is_none());
     child.kill().unwrap();
     child.wait().unwrap();
 }

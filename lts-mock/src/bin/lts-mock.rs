@@ -40,8 +40,9 @@ Usage: lts-mock [--port PORT] [--ui] [--ring N] [--bind IP] [--token TOKEN]
   --delay-ms MS       answer every request MS milliseconds late, as a service
                       one round trip away would (concurrent requests wait
                       side by side)
-  --rate-limit N      answer 429 (with Retry-After: 1) to reporting requests
-                      above N in any second, as a stream written too often
+  --rate-limit N      answer 429 to reporting requests above N in any second,
+                      as a stream written too often (no Retry-After: the
+                      service documents none)
   -h, --help          this text
 
 On start it prints the endpoint and an `export ...` line to paste into the
@@ -227,10 +228,7 @@ fn main() -> ExitCode {
         }
     };
     mock.faults().delay_all(args.delay);
-    mock.faults().rate_limit(
-        args.rate_limit
-            .map(|n| RateLimit::per_second(n).retry_after(Duration::from_secs(1))),
-    );
+    mock.faults().rate_limit(args.rate_limit.map(RateLimit::per_second));
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "lts-mock listening on {}", mock.endpoint());
