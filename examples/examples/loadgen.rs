@@ -6,7 +6,9 @@
 //! cargo run --release -p examples --example loadgen -- \
 //!     [--events N] [--threads T] [--rate R|0] [--via core|log|tracing] \
 //!     [--receiver full|counting|env] [--service-down] [--down-mode refused|503] \
-//!     [--queue-bytes B] [--block] [--block-ms MS] [--shutdown-ms MS]
+//!     [--queue-bytes B] [--block] [--block-ms MS] [--shutdown-ms MS] \
+//!     [--end flush|shutdown] [--delay-ms MS] [--fail-rate P] [--rate-limit N] \
+//!     [--max-in-flight N]
 //! ```
 //!
 //! Defaults: 1,000,000 events from 2 threads, unpaced, through lts-core,
@@ -22,15 +24,30 @@
 //! is shut down with a short timeout (`--shutdown-ms`, 1 s), and
 //! `rss_within_budget` says whether the peak RSS stayed within the queue
 //! budget plus 10 %.
+//!
+//! A service over a network: `--delay-ms` makes the embedded receiver
+//! answer every request that late (a round trip; concurrent requests wait
+//! side by side), `--fail-rate P` answers that fraction of requests with
+//! 500, 503, 429 or a dropped connection (a fixed seed, so runs compare),
+//! `--rate-limit N` answers 429 to requests above N in any second, and
+//! `--max-in-flight N` sets `LTS_MAX_IN_FLIGHT` for the shipper. With
+//! `--end shutdown` the pipeline is shut down right after the burst, as an
+//! application that ends would, within the guard's deadline
+//! (`LTS_SHUTDOWN_TIMEOUT_MS`, 5 s by default, or `--shutdown-ms`):
+//! `delivered_share` is then what got through by that deadline, and
+//! `all_delivered_seconds` is null unless everything did.
 #![allow(clippy::print_stdout)]
+// The one-line JSON report has more fields than `json!` expands by default.
+#![recursion_limit = "256"]
 
 use std::collections::HashMap;
-use std::sync::Barrier;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use lts_core::{Config, Level, Record, Shipper, Stats};
 use lts_log::LtsLogger;
-use lts_mock::MockLts;
+use lts_mock::{Failure, MockLts, RateLimit};
 use serde_json::json;
 use tracing::Dispatch;
 use tracing_subscriber::layer::SubscriberExt;
@@ -59,6 +76,18 @@ enum DownMode {
     Status503,
 }
 
+/// How the run ends once every event is emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// Flush, waiting up to 600 s for every event.
+    Flush,
+    /// Shut down within the guard's deadline.
+    Shutdown,
+}
+
+/// The seed of `--fail-rate`'s failures: the same pattern on every run.
+const FAIL_SEED: u64 = 11;
+
 #[derive(Debug)]
 struct Args {
     events: u64,
@@ -70,13 +99,19 @@ struct Args {
     down_mode: DownMode,
     queue_bytes: Option<usize>,
     block_ms: Option<u64>,
-    shutdown_ms: u64,
+    shutdown_ms: Option<u64>,
+    end: End,
+    delay_ms: u64,
+    fail_rate: f64,
+    rate_limit: Option<usize>,
+    max_in_flight: Option<usize>,
 }
 
 fn usage() -> &'static str {
     "usage: loadgen [--events N] [--threads T] [--rate R (events/s, all threads; 0 = unpaced)] \
      [--via core|log|tracing] [--receiver full|counting|env] [--service-down] [--down-mode refused|503] \
-     [--queue-bytes B] [--block] [--block-ms MS] [--shutdown-ms MS]"
+     [--queue-bytes B] [--block] [--block-ms MS] [--shutdown-ms MS] [--end flush|shutdown] \
+     [--delay-ms MS] [--fail-rate P (0..1)] [--rate-limit N (requests/s)] [--max-in-flight N]"
 }
 
 impl Args {
@@ -91,7 +126,12 @@ impl Args {
             down_mode: DownMode::Refused,
             queue_bytes: None,
             block_ms: None,
-            shutdown_ms: 1000,
+            shutdown_ms: None,
+            end: End::Flush,
+            delay_ms: 0,
+            fail_rate: 0.0,
+            rate_limit: None,
+            max_in_flight: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -136,7 +176,18 @@ impl Args {
                 "--queue-bytes" => a.queue_bytes = Some(val()?.replace('_', "").parse()?),
                 "--block" => a.block_ms = Some(a.block_ms.unwrap_or(1000)),
                 "--block-ms" => a.block_ms = Some(val()?.parse()?),
-                "--shutdown-ms" => a.shutdown_ms = val()?.parse()?,
+                "--shutdown-ms" => a.shutdown_ms = Some(val()?.parse()?),
+                "--end" => {
+                    a.end = match val()?.as_str() {
+                        "flush" => End::Flush,
+                        "shutdown" => End::Shutdown,
+                        v => return Err(format!("--end {v}: expected flush or shutdown").into()),
+                    }
+                }
+                "--delay-ms" => a.delay_ms = val()?.parse()?,
+                "--fail-rate" => a.fail_rate = val()?.parse()?,
+                "--rate-limit" => a.rate_limit = Some(val()?.replace('_', "").parse()?),
+                "--max-in-flight" => a.max_in_flight = Some(val()?.parse()?),
                 "-h" | "--help" => {
                     println!("{}", usage());
                     std::process::exit(0);
@@ -146,6 +197,15 @@ impl Args {
         }
         if a.threads == 0 {
             return Err("--threads must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&a.fail_rate) {
+            return Err(format!("--fail-rate {}: expected a fraction from 0 to 1", a.fail_rate).into());
+        }
+        let shaped = a.delay_ms > 0 || a.fail_rate > 0.0 || a.rate_limit.is_some();
+        if shaped && (a.service_down || a.receiver == Receiver::Env) {
+            return Err("--delay-ms, --fail-rate and --rate-limit shape the embedded receiver: \
+                        not with --service-down or --receiver env"
+                .into());
         }
         Ok(a)
     }
@@ -198,8 +258,17 @@ fn config(args: &Args, mock: Option<&MockLts>) -> Result<(Config, usize, String)
     if let Some(ms) = args.block_ms {
         vars.insert("LTS_OVERFLOW".into(), format!("block:{ms}"));
     }
-    if args.service_down {
-        vars.insert("LTS_SHUTDOWN_TIMEOUT_MS".into(), args.shutdown_ms.to_string());
+    if let Some(n) = args.max_in_flight {
+        // LEAD: use the builder's max_in_flight once it exists.
+        vars.insert("LTS_MAX_IN_FLIGHT".into(), n.to_string());
+    }
+    let shutdown_ms = match (args.shutdown_ms, args.service_down) {
+        (Some(ms), _) => Some(ms),
+        (None, true) => Some(1000),
+        (None, false) => None,
+    };
+    if let Some(ms) = shutdown_ms {
+        vars.insert("LTS_SHUTDOWN_TIMEOUT_MS".into(), ms.to_string());
     }
     let queue_bytes = vars
         .get("LTS_QUEUE_BYTES")
@@ -270,7 +339,7 @@ fn flood<G>(
         }
         (t0, Instant::now())
     });
-    let outcome = if args.service_down {
+    let outcome = if args.service_down || args.end == End::Shutdown {
         match guard.shutdown() {
             Ok(()) => "shutdown ok".to_string(),
             Err(e) => format!("shutdown: {e}"),
@@ -292,21 +361,63 @@ fn flood<G>(
     }
 }
 
+/// What the embedded receiver answered, by kind.
+#[derive(Default)]
+struct Answers {
+    status_429: AtomicU64,
+    status_5xx: AtomicU64,
+    no_answer: AtomicU64,
+}
+
+impl Answers {
+    fn count(&self, status: u16) {
+        let counter = match status {
+            429 => &self.status_429,
+            500..=599 => &self.status_5xx,
+            0 => &self.no_answer,
+            _ => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The embedded receiver, shaped by the command line.
+fn receiver(args: &Args, answers: &Arc<Answers>) -> Result<Option<MockLts>, BoxError> {
+    let counted = Arc::clone(answers);
+    let builder = MockLts::builder().on_request(move |r| counted.count(r.status));
+    let mock = match (args.service_down, args.down_mode, args.receiver) {
+        (true, DownMode::Refused, _) | (false, _, Receiver::Env) => return Ok(None),
+        (true, DownMode::Status503, _) => {
+            let m = builder.counting_only(true).build()?;
+            m.faults().fail_fraction(1.0, 503, 1);
+            return Ok(Some(m));
+        }
+        (false, _, Receiver::Counting) => builder.counting_only(true).build()?,
+        (false, _, Receiver::Full) => builder.build()?,
+    };
+    let faults = mock.faults();
+    faults.delay_all(Duration::from_millis(args.delay_ms));
+    faults.fail_fraction_mix(
+        args.fail_rate,
+        &[
+            Failure::Status(500),
+            Failure::Status(503),
+            Failure::Status(429),
+            Failure::Drop,
+        ],
+        FAIL_SEED,
+    );
+    faults.rate_limit(args.rate_limit.map(RateLimit::per_second));
+    Ok(Some(mock))
+}
+
 fn main() -> Result<(), BoxError> {
     let args = Args::parse()?;
-    let mock = match (args.service_down, args.down_mode, args.receiver) {
-        (true, DownMode::Refused, _) => None,
-        (true, DownMode::Status503, _) => {
-            let m = MockLts::builder().counting_only(true).build()?;
-            m.faults().fail_fraction(1.0, 503, 1);
-            Some(m)
-        }
-        (false, _, Receiver::Counting) => Some(MockLts::builder().counting_only(true).build()?),
-        (false, _, Receiver::Full) => Some(MockLts::start()?),
-        (false, _, Receiver::Env) => None,
-    };
+    let answers = Arc::new(Answers::default());
+    let mock = receiver(&args, &answers)?;
     let (config, queue_bytes, overflow) = config(&args, mock.as_ref())?;
     let endpoint = config.endpoint().to_string();
+    let shutdown_timeout = config.shutdown_timeout();
     let rss_baseline = proc_status_bytes("VmRSS");
 
     let run = match args.via {
@@ -369,6 +480,10 @@ fn main() -> Result<(), BoxError> {
         }
     };
     let limit = queue_bytes as f64 * 1.1;
+    let all_delivered = st.delivered == args.events;
+    let delivered_share = st.delivered as f64 / args.events.max(1) as f64;
+    let deadline_ms = (args.service_down || args.end == End::Shutdown).then_some(shutdown_timeout.as_millis() as u64);
+    // LEAD: print stats.in_flight_max and stats.concurrency_limit here
     let out = json!({
         "events": args.events,
         "threads": args.threads,
@@ -408,6 +523,18 @@ fn main() -> Result<(), BoxError> {
         "queue_bytes": queue_bytes,
         "rss_within_budget": (peak_rss as f64) <= limit,
         "rss_growth_within_budget": (peak_rss.saturating_sub(rss_baseline) as f64) <= limit,
+        "end": format!("{:?}", args.end).to_lowercase(),
+        "deadline_ms": deadline_ms,
+        "all_delivered_seconds": if all_delivered { json!((secs * 1e4).round() / 1e4) } else { json!(null) },
+        "delivered_share": (delivered_share * 1e4).round() / 1e4,
+        "delay_ms": args.delay_ms,
+        "fail_rate": args.fail_rate,
+        "rate_limit": args.rate_limit,
+        "max_in_flight": args.max_in_flight,
+        "mock_requests": mock.as_ref().map(|m| m.request_count()),
+        "answered_429": mock.as_ref().map(|_| answers.status_429.load(Ordering::Relaxed)),
+        "answered_5xx": mock.as_ref().map(|_| answers.status_5xx.load(Ordering::Relaxed)),
+        "answered_none": mock.as_ref().map(|_| answers.no_answer.load(Ordering::Relaxed)),
     });
     println!("{out}");
     if let Some(m) = mock {

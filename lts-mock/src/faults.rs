@@ -1,8 +1,8 @@
 //! Injected faults and the token the mock accepts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Deterministic fault injection, usable while the server runs.
 ///
@@ -20,15 +20,20 @@ use std::time::Duration;
 /// The decision for a request is taken once, when it arrives, before its body is
 /// validated, so the counts below are exact even with concurrent clients:
 ///
-/// 1. A delay from [`delay_next`](Faults::delay_next) is taken first and combines
-///    with whatever answer follows (the answer, or the drop, comes after the delay).
+/// 1. A delay from [`delay_next`](Faults::delay_next) (or, when none is pending,
+///    from [`delay_all`](Faults::delay_all)) is taken first and combines with
+///    whatever answer follows (the answer, or the drop, comes after the delay).
 /// 2. Then the first matching one of: [`fail_request`](Faults::fail_request) for
-///    this index, [`fail_iam_next`](Faults::fail_iam_next) (token requests only),
+///    this index, [`rate_limit`](Faults::rate_limit) (reporting requests only),
+///    [`fail_iam_next`](Faults::fail_iam_next) (token requests only),
 ///    [`drop_next`](Faults::drop_next), [`hang_next`](Faults::hang_next),
-///    [`fail_next`](Faults::fail_next), [`fail_fraction`](Faults::fail_fraction).
+///    [`fail_next`](Faults::fail_next), [`fail_fraction`](Faults::fail_fraction)
+///    (or [`fail_fraction_mix`](Faults::fail_fraction_mix)).
 ///    Only the fault that answers a request consumes one of its count, except
-///    `fail_fraction`, whose generator draws one number for every request while it
-///    is set, so its pattern depends only on the seed and the request index.
+///    `fail_fraction`, whose generator draws for every request while it
+///    is set, so its pattern depends only on the seed and the request index,
+///    and the rate limit, which counts every reporting request it lets through
+///    (whatever answers it next).
 /// 3. A request that no fault answers is validated normally.
 ///
 /// A request answered by a fault records no event, whatever its body.
@@ -78,6 +83,8 @@ struct State {
     fraction: Option<Fraction>,
     delay_next: usize,
     delay: Duration,
+    delay_all: Duration,
+    rate: Option<Limiter>,
     drop_next: usize,
     hang_next: usize,
     token: String,
@@ -87,8 +94,96 @@ struct State {
 
 struct Fraction {
     p: f64,
-    status: u16,
+    /// Never empty.
+    answers: Vec<Failure>,
     rng: XorShift,
+}
+
+/// How a request hit by [`Faults::fail_fraction_mix`] is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// This HTTP status, with the service's error body for it (as
+    /// [`Faults::fail_next`]).
+    Status(u16),
+    /// The connection is closed with no answer (as [`Faults::drop_next`]).
+    Drop,
+}
+
+/// A limit on the rate of reporting requests, for [`Faults::rate_limit`]: at
+/// most `max` requests let through in any `window` (one second unless
+/// [`window`](RateLimit::window) says otherwise); the others are answered 429
+/// `SVCSTG.ALS.429.101`, as the service answers a stream written too often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    max: usize,
+    window: Duration,
+    retry_after: Option<Duration>,
+}
+
+impl RateLimit {
+    /// At most `n` requests in any second (`0`: every reporting request is refused).
+    pub fn per_second(n: usize) -> RateLimit {
+        RateLimit {
+            max: n,
+            window: Duration::from_secs(1),
+            retry_after: None,
+        }
+    }
+
+    /// Counts over this sliding window instead of one second.
+    pub fn window(mut self, window: Duration) -> RateLimit {
+        self.window = window;
+        self
+    }
+
+    /// A refused request's answer carries `Retry-After` with this many seconds
+    /// (rounded up to whole seconds, as the header wants); none by default.
+    pub fn retry_after(mut self, d: Duration) -> RateLimit {
+        self.retry_after = Some(d);
+        self
+    }
+
+    /// The most requests let through in any [`window`](Self::get_window).
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// The sliding window the limit counts over.
+    pub fn get_window(&self) -> Duration {
+        self.window
+    }
+
+    /// The `Retry-After` sent with a refusal, if any.
+    pub fn get_retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+}
+
+/// A sliding-window limiter: the arrival times of the requests let through
+/// within the last window.
+struct Limiter {
+    limit: RateLimit,
+    passed: VecDeque<Instant>,
+}
+
+impl Limiter {
+    /// Lets a request arriving at `now` through (and counts it), or refuses it.
+    fn admit(&mut self, now: Instant) -> bool {
+        while let Some(&first) = self.passed.front() {
+            if now.saturating_duration_since(first) >= self.limit.window {
+                self.passed.pop_front();
+            } else {
+                break;
+            }
+        }
+        if self.passed.len() < self.limit.max {
+            self.passed.push_back(now);
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// xorshift64*: tiny, deterministic, good enough to spread failures.
@@ -126,8 +221,14 @@ pub(crate) struct Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     None,
-    Fail { status: u16, fault: &'static str },
-    Drop,
+    Fail {
+        status: u16,
+        fault: &'static str,
+        retry_after: Option<Duration>,
+    },
+    Drop {
+        fault: &'static str,
+    },
     Hang,
 }
 
@@ -152,6 +253,8 @@ impl Faults {
                 fraction: None,
                 delay_next: 0,
                 delay: Duration::ZERO,
+                delay_all: Duration::ZERO,
+                rate: None,
                 drop_next: 0,
                 hang_next: 0,
                 token,
@@ -197,16 +300,36 @@ impl Faults {
     /// same pattern of failures over the same sequence of requests. `p <= 0` turns
     /// it off.
     pub fn fail_fraction(&self, p: f64, status: u16, seed: u64) {
+        self.fail_fraction_mix(p, &[Failure::Status(status)], seed);
+    }
+
+    /// As [`fail_fraction`](Self::fail_fraction), each hit answered with one of
+    /// `answers` picked by the same generator (uniformly); a hit answered with
+    /// [`Failure::Drop`] is logged with the fault `"fail_fraction_drop"`. An
+    /// empty `answers`, like `p <= 0`, turns it off.
+    pub fn fail_fraction_mix(&self, p: f64, answers: &[Failure], seed: u64) {
         let mut s = self.lock();
-        s.fraction = if p > 0.0 {
+        s.fraction = if p > 0.0 && !answers.is_empty() {
             Some(Fraction {
                 p: p.min(1.0),
-                status,
+                answers: answers.to_vec(),
                 rng: XorShift::new(seed),
             })
         } else {
             None
         };
+    }
+
+    /// Limits the rate of reporting requests (token requests are not limited
+    /// and not counted): a request arriving when `limit.max()` requests were
+    /// already let through within the last window is answered 429
+    /// `SVCSTG.ALS.429.101` (fault `"rate_limit"`), with `Retry-After` when the
+    /// limit sets one. Refused requests do not count. `None` removes the limit.
+    pub fn rate_limit(&self, limit: Option<RateLimit>) {
+        self.lock().rate = limit.map(|limit| Limiter {
+            limit,
+            passed: VecDeque::new(),
+        });
     }
 
     /// The next `n` requests are answered after `d` (their events, if accepted,
@@ -217,6 +340,15 @@ impl Faults {
         let mut s = self.lock();
         s.delay_next = n;
         s.delay = d;
+    }
+
+    /// Every request from now on is answered after `d` (`Duration::ZERO`: no
+    /// delay), as a service one round trip of `d` away would be, except those
+    /// that [`delay_next`](Self::delay_next) delays instead. Requests on
+    /// different connections wait at the same time, each on its own thread:
+    /// the delay adds to each answer's latency, it does not serialize them.
+    pub fn delay_all(&self, d: Duration) {
+        self.lock().delay_all = d;
     }
 
     /// The next `n` requests are read in full, then their connection is closed
@@ -265,6 +397,8 @@ impl Faults {
         s.fail_requests.clear();
         s.fraction = None;
         s.delay_next = 0;
+        s.delay_all = Duration::ZERO;
+        s.rate = None;
         s.drop_next = 0;
         s.hang_next = 0;
         s.token_expired = false;
@@ -278,9 +412,22 @@ impl Faults {
             "fail_next": s.fail_next,
             "fail_next_status": s.fail_next_status,
             "fail_fraction": s.fraction.as_ref().map(|f| f.p),
-            "fail_fraction_status": s.fraction.as_ref().map(|f| f.status),
+            "fail_fraction_status": s.fraction.as_ref().map(|f| match f.answers.as_slice() {
+                [Failure::Status(status)] => serde_json::json!(status),
+                answers => serde_json::json!(answers
+                    .iter()
+                    .map(|a| match a {
+                        Failure::Status(status) => status.to_string(),
+                        Failure::Drop => "drop".to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/")),
+            }),
             "delay_next": s.delay_next,
             "delay_ms": s.delay.as_millis() as u64,
+            "delay_all_ms": s.delay_all.as_millis() as u64,
+            "rate_limit": s.rate.as_ref().map(|r| r.limit.max),
+            "rate_limit_window_ms": s.rate.as_ref().map(|r| r.limit.window.as_millis() as u64),
             "drop_next": s.drop_next,
             "hang_next": s.hang_next,
             "fail_requests": s.fail_requests.len(),
@@ -296,10 +443,17 @@ impl Faults {
     /// Takes the fault decision for the request with this index (`iam`: a token
     /// request). Called once per request, in index order, by the dispatcher.
     pub(crate) fn decide(&self, index: usize, iam: bool) -> Decision {
+        self.decide_at(index, iam, Instant::now())
+    }
+
+    /// [`decide`](Self::decide) for a request arriving at `now`.
+    fn decide_at(&self, index: usize, iam: bool, now: Instant) -> Decision {
         let mut s = self.lock();
         let delay = if s.delay_next > 0 {
             s.delay_next -= 1;
             Some(s.delay)
+        } else if !s.delay_all.is_zero() {
+            Some(s.delay_all)
         } else {
             None
         };
@@ -308,7 +462,11 @@ impl Faults {
         let fraction_hit = match s.fraction.as_mut() {
             Some(f) => {
                 let u = f.rng.next_f64();
-                (u < f.p).then_some(f.status)
+                let pick = match f.answers.len() {
+                    1 => 0,
+                    n => (f.rng.next_u64() % n as u64) as usize,
+                };
+                (u < f.p).then_some(f.answers[pick])
             }
             None => None,
         };
@@ -316,16 +474,24 @@ impl Faults {
             Action::Fail {
                 status,
                 fault: "fail_request",
+                retry_after: None,
+            }
+        } else if !iam && s.rate.as_mut().is_some_and(|l| !l.admit(now)) {
+            Action::Fail {
+                status: 429,
+                fault: "rate_limit",
+                retry_after: s.rate.as_ref().and_then(|l| l.limit.retry_after),
             }
         } else if iam && s.fail_iam_next > 0 {
             s.fail_iam_next -= 1;
             Action::Fail {
                 status: s.fail_iam_status,
                 fault: "fail_iam_next",
+                retry_after: None,
             }
         } else if s.drop_next > 0 {
             s.drop_next -= 1;
-            Action::Drop
+            Action::Drop { fault: "drop" }
         } else if s.hang_next > 0 {
             s.hang_next -= 1;
             Action::Hang
@@ -334,11 +500,18 @@ impl Faults {
             Action::Fail {
                 status: s.fail_next_status,
                 fault: "fail_next",
+                retry_after: None,
             }
-        } else if let Some(status) = fraction_hit {
-            Action::Fail {
-                status,
-                fault: "fail_fraction",
+        } else if let Some(answer) = fraction_hit {
+            match answer {
+                Failure::Status(status) => Action::Fail {
+                    status,
+                    fault: "fail_fraction",
+                    retry_after: None,
+                },
+                Failure::Drop => Action::Drop {
+                    fault: "fail_fraction_drop",
+                },
             }
         } else {
             Action::None
@@ -409,7 +582,8 @@ mod tests {
             f.decide(0, false).action,
             Action::Fail {
                 status: 500,
-                fault: "fail_next"
+                fault: "fail_next",
+                retry_after: None
             }
         );
         assert_eq!(f.decide(1, false).action, Action::None);
@@ -417,7 +591,8 @@ mod tests {
             f.decide(2, true).action,
             Action::Fail {
                 status: 503,
-                fault: "fail_iam_next"
+                fault: "fail_iam_next",
+                retry_after: None
             }
         );
         // fail_request wins over fail_iam_next; the count is left for later.
@@ -426,14 +601,16 @@ mod tests {
             f.decide(3, true).action,
             Action::Fail {
                 status: 429,
-                fault: "fail_request"
+                fault: "fail_request",
+                retry_after: None
             }
         );
         assert_eq!(
             f.decide(4, true).action,
             Action::Fail {
                 status: 502,
-                fault: "fail_iam_next"
+                fault: "fail_iam_next",
+                retry_after: None
             }
         );
         f.fail_iam_next(5, 503);
@@ -452,14 +629,15 @@ mod tests {
             f.decide(0, false),
             Decision {
                 delay: Some(Duration::from_millis(3)),
-                action: Action::Drop
+                action: Action::Drop { fault: "drop" }
             }
         );
         assert_eq!(
             f.decide(1, false).action,
             Action::Fail {
                 status: 503,
-                fault: "fail_next"
+                fault: "fail_next",
+                retry_after: None
             }
         );
         assert_eq!(f.decide(2, false).action, Action::None);
@@ -469,9 +647,90 @@ mod tests {
                 delay: None,
                 action: Action::Fail {
                     status: 429,
-                    fault: "fail_request"
+                    fault: "fail_request",
+                    retry_after: None
                 }
             }
         );
+    }
+
+    fn rate_limited(d: &Decision) -> bool {
+        matches!(
+            d.action,
+            Action::Fail {
+                fault: "rate_limit",
+                ..
+            }
+        )
+    }
+
+    #[test]
+    fn rate_limit_lets_n_through_in_any_second() {
+        let f = Faults::new("t".into());
+        f.rate_limit(Some(RateLimit::per_second(3)));
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let at = |i: usize, t: Instant| rate_limited(&f.decide_at(i, false, t));
+        // Three through at 0, 100, 200 ms; the fourth and fifth refused.
+        assert_eq!(
+            [
+                at(0, ms(0)),
+                at(1, ms(100)),
+                at(2, ms(200)),
+                at(3, ms(300)),
+                at(4, ms(999))
+            ],
+            [false, false, false, true, true]
+        );
+        // At 1,000 ms the first slot is free again (refusals took none), one only.
+        assert_eq!([at(5, ms(1000)), at(6, ms(1000))], [false, true]);
+        // A sliding window: at 1,150 ms the one from 100 ms has left.
+        assert_eq!([at(7, ms(1150)), at(8, ms(1199))], [false, true]);
+        // Token requests are neither limited (the window is full) nor counted
+        // (at 1,200 ms one slot frees, and a reporting request still gets it).
+        assert!(!rate_limited(&f.decide_at(9, true, ms(1199))));
+        assert!(!rate_limited(&f.decide_at(9, true, ms(1200))));
+        assert_eq!([at(9, ms(1200)), at(9, ms(1200))], [false, true]);
+        // A refusal carries the configured Retry-After, and clear() ends it.
+        f.rate_limit(Some(RateLimit::per_second(0).retry_after(Duration::from_secs(2))));
+        assert_eq!(
+            f.decide_at(10, false, ms(2000)).action,
+            Action::Fail {
+                status: 429,
+                fault: "rate_limit",
+                retry_after: Some(Duration::from_secs(2))
+            }
+        );
+        f.clear();
+        assert_eq!(f.decide_at(11, false, ms(2000)).action, Action::None);
+    }
+
+    #[test]
+    fn fail_request_wins_over_the_rate_limit_and_takes_no_slot() {
+        let f = Faults::new("t".into());
+        f.rate_limit(Some(RateLimit::per_second(1)));
+        f.fail_request(0, 503);
+        let now = Instant::now();
+        assert!(matches!(
+            f.decide_at(0, false, now).action,
+            Action::Fail {
+                fault: "fail_request",
+                ..
+            }
+        ));
+        assert_eq!(f.decide_at(1, false, now).action, Action::None);
+        assert!(rate_limited(&f.decide_at(2, false, now)));
+    }
+
+    #[test]
+    fn delay_all_applies_to_every_request_after_delay_next() {
+        let f = Faults::new("t".into());
+        f.delay_all(Duration::from_millis(50));
+        f.delay_next(1, Duration::from_millis(7));
+        let delays: Vec<_> = (0..3).map(|i| f.decide(i, i == 2).delay).collect();
+        let ms = |n| Some(Duration::from_millis(n));
+        assert_eq!(delays, [ms(7), ms(50), ms(50)]);
+        f.delay_all(Duration::ZERO);
+        assert_eq!(f.decide(3, false).delay, None);
     }
 }

@@ -120,7 +120,7 @@ mod server;
 mod sign;
 mod validate;
 
-pub use faults::Faults;
+pub use faults::{Failure, Faults, RateLimit};
 pub use server::{MockBuilder, MockLts};
 
 /// The project id the mock serves by default (32 characters).
@@ -298,9 +298,10 @@ pub struct RequestLog {
     /// The endpoint the path named, when it had the shape of one.
     pub api: Option<Api>,
     /// The injected fault that answered it, if any: `"fail_next"`,
-    /// `"fail_request"`, `"fail_fraction"`, `"drop"`, `"hang"`, `"token_expired"`
+    /// `"fail_request"`, `"fail_fraction"`, `"fail_fraction_drop"`,
+    /// `"rate_limit"` (a 429 from [`Faults::rate_limit`]), `"drop"`, `"hang"`, `"token_expired"`
     /// (a 401 because of [`Faults::expire_token_after`]), or `"delay"` for a
-    /// request only delayed; a delayed request answered by a fault reads e.g.
+    /// request only delayed ([`Faults::delay_next`], [`Faults::delay_all`]); a delayed request answered by a fault reads e.g.
     /// `"delay+fail_next"`.
     pub fault: Option<String>,
     /// FNV-1a 64-bit hash of the decoded body (of the body as received when it

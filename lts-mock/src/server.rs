@@ -569,25 +569,20 @@ fn answer_body(api: Option<Api>, code: &str, msg: &str) -> String {
 }
 
 fn respond(request: tiny_http::Request, status: u16, body: String) {
-    respond_with(request, status, body, crate::CONTENT_TYPE, None);
+    respond_with(request, status, body, crate::CONTENT_TYPE, &[]);
 }
 
-/// Answers with this content type and, for IAM, an `X-Subject-Token`.
-fn respond_with(
-    request: tiny_http::Request,
-    status: u16,
-    body: String,
-    content_type: &str,
-    subject_token: Option<&str>,
-) {
+/// Answers with this content type and these further headers (for IAM, an
+/// `X-Subject-Token`; for a rate limit, a `Retry-After`).
+fn respond_with(request: tiny_http::Request, status: u16, body: String, content_type: &str, headers: &[(&str, &str)]) {
     let header =
         tiny_http::Header::from_bytes(&b"Content-Type"[..], content_type.as_bytes()).expect("static header is valid");
     let mut response = tiny_http::Response::from_string(body)
         .with_status_code(status)
         .with_header(header);
-    if let Some(t) = subject_token {
+    for (name, value) in headers {
         response = response
-            .with_header(tiny_http::Header::from_bytes(&b"X-Subject-Token"[..], t.as_bytes()).expect("token is ASCII"));
+            .with_header(tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("ASCII header"));
     }
     let _ = request.respond(response);
 }
@@ -734,9 +729,11 @@ fn answer_fault(
         }
     };
     match decision.action {
-        Action::Drop | Action::Hang => {
-            let hang = decision.action == Action::Hang;
-            let name = if hang { "hang" } else { "drop" };
+        Action::Drop { .. } | Action::Hang => {
+            let (hang, name) = match decision.action {
+                Action::Drop { fault } => (false, fault),
+                _ => (true, "hang"),
+            };
             log.fault = Some(format!("{delay_tag}{name}"));
             log.error_msg = Some(if hang {
                 "hung: no answer until the mock shuts down".into()
@@ -754,7 +751,11 @@ fn answer_fault(
             drop(request);
             None
         }
-        Action::Fail { status, fault } => {
+        Action::Fail {
+            status,
+            fault,
+            retry_after,
+        } => {
             let (code, msg) = codes::for_injected_status(status);
             log.status = status;
             log.fault = Some(format!("{delay_tag}{fault}"));
@@ -765,7 +766,10 @@ fn answer_fault(
             }
             shared.record(log, false, Vec::new(), 0, 0);
             finish_delay();
-            respond_with(request, status, body, content_type, None);
+            // Whole seconds, rounded up: a sub-second wait must not read as 0.
+            let retry_after = retry_after.map(|d| (d.as_secs() + u64::from(d.subsec_nanos() > 0)).to_string());
+            let headers: Vec<(&str, &str)> = retry_after.iter().map(|v| ("Retry-After", v.as_str())).collect();
+            respond_with(request, status, body, content_type, &headers);
             None
         }
         Action::None => {
@@ -848,13 +852,8 @@ fn handle_iam(
     }
     shared.record(log, false, Vec::new(), 0, 0);
     finish_delay();
-    respond_with(
-        request,
-        answer.status,
-        answer.body,
-        IAM_CONTENT_TYPE,
-        answer.token.as_deref(),
-    );
+    let headers: Vec<(&str, &str)> = answer.token.iter().map(|t| ("X-Subject-Token", t.as_str())).collect();
+    respond_with(request, answer.status, answer.body, IAM_CONTENT_TYPE, &headers);
 }
 
 fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decision: Decision) {

@@ -216,3 +216,81 @@ fn bad_ring_exits_2_naming_it() {
         "{err}"
     );
 }
+
+/// Starts the binary with `args`; returns it, its endpoint and the start-up lines.
+fn start_with(args: &[&str]) -> (std::process::Child, String, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lts-mock"))
+        .args(["--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert_ne!(out.read_line(&mut line).unwrap(), 0, "binary exited early");
+        let done = line.starts_with("export ");
+        lines.push(line.trim_end().to_string());
+        if done {
+            break;
+        }
+    }
+    let endpoint = lines[0].strip_prefix("lts-mock listening on ").unwrap().to_string();
+    (child, endpoint, lines)
+}
+
+fn report_url(endpoint: &str) -> String {
+    format!(
+        "{endpoint}/v2/{PROJECT_ID}/lts/groups/{LOG_GROUP_ID}/streams/{LOG_STREAM_ID}/tenant/contents/high-accuracy"
+    )
+}
+
+#[test]
+fn rate_limit_and_delay_flags_set_the_faults() {
+    let (mut child, endpoint, lines) = start_with(&["--rate-limit", "0", "--delay-ms", "150"]);
+    assert!(
+        lines.contains(&"answering every request 150 ms late".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"answering 429 to reporting requests above 0 per second".to_string()),
+        "{lines:?}"
+    );
+    let token = default_token();
+    let started = std::time::Instant::now();
+    let resp = agent()
+        .post(report_url(&endpoint))
+        .header("X-Auth-Token", &token)
+        .header("Content-Type", CONTENT_TYPE)
+        .send(ha_body(now_ns(), &["x"]).to_string())
+        .unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(150));
+    assert_eq!(resp.status().as_u16(), 429);
+    assert!(resp.headers().get("Retry-After").is_none());
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn bad_rate_limit_or_delay_exits_2_naming_it() {
+    for (args, message) in [
+        (
+            ["--rate-limit", "fast"],
+            "lts-mock: bad --rate-limit \"fast\" (want a whole number of requests per second)",
+        ),
+        (
+            ["--delay-ms", "-5"],
+            "lts-mock: bad --delay-ms \"-5\" (want a whole number of milliseconds)",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_lts-mock"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with(message), "{err}");
+    }
+}

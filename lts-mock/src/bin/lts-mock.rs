@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run -p lts-mock -- --port 8102 [--ui] [--ring N] [--bind 127.0.0.1] [--token T]
-//!     [--iam-user USER:PASSWORD:DOMAIN] [--access-key AK:SK]
+//!     [--iam-user USER:PASSWORD:DOMAIN] [--access-key AK:SK] [--delay-ms MS] [--rate-limit N]
 //! ```
 
 // Printing is this binary's job.
@@ -11,8 +11,9 @@
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use lts_mock::{rfc3339_nanos, MockLts, DEFAULT_KEEP_LAST};
+use lts_mock::{rfc3339_nanos, MockLts, RateLimit, DEFAULT_KEEP_LAST};
 
 const USAGE: &str = "\
 lts-mock: a strict local stand-in for Log Tank Service (LTS) log reporting.
@@ -20,6 +21,7 @@ lts-mock: a strict local stand-in for Log Tank Service (LTS) log reporting.
 Usage: lts-mock [--port PORT] [--ui] [--ring N] [--bind IP] [--token TOKEN]
                 [--project-id ID] [--log-group-id ID] [--log-stream-id ID]
                 [--iam-user USER:PASSWORD:DOMAIN]... [--access-key AK:SK]...
+                [--delay-ms MS] [--rate-limit N]
 
   --port PORT         port to listen on (default 8102; 0 picks a free one)
   --ui                serve the console, a web page of the events received,
@@ -35,6 +37,12 @@ Usage: lts-mock [--port PORT] [--ui] [--ring N] [--bind IP] [--token TOKEN]
                       POST /v3/auth/tokens?nocatalog=true (LTS_IAM_ENDPOINT);
                       the password is what lies between the first and last ':'
   --access-key AK:SK  register an access key pair for SDK-HMAC-SHA256 signing
+  --delay-ms MS       answer every request MS milliseconds late, as a service
+                      one round trip away would (concurrent requests wait
+                      side by side)
+  --rate-limit N      answer 429 to reporting requests above N in any second,
+                      as a stream written too often (no Retry-After: the
+                      service documents none)
   -h, --help          this text
 
 On start it prints the endpoint and an `export ...` line to paste into the
@@ -53,6 +61,8 @@ struct Args {
     log_stream_id: Option<String>,
     iam_users: Vec<(String, String, String)>,
     access_keys: Vec<(String, String)>,
+    delay: Duration,
+    rate_limit: Option<usize>,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -67,6 +77,8 @@ fn parse_args() -> Result<Option<Args>, String> {
         log_stream_id: None,
         iam_users: Vec::new(),
         access_keys: Vec::new(),
+        delay: Duration::ZERO,
+        rate_limit: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -98,6 +110,20 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--bind" => {
                 let v = value()?;
                 args.bind = v.parse().map_err(|_| format!("bad IP address {v:?}"))?;
+            }
+            "--delay-ms" => {
+                let v = value()?;
+                let ms: u64 = v
+                    .parse()
+                    .map_err(|_| format!("bad --delay-ms {v:?} (want a whole number of milliseconds)"))?;
+                args.delay = Duration::from_millis(ms);
+            }
+            "--rate-limit" => {
+                let v = value()?;
+                args.rate_limit = Some(
+                    v.parse()
+                        .map_err(|_| format!("bad --rate-limit {v:?} (want a whole number of requests per second)"))?,
+                );
             }
             "--token" => args.token = Some(value()?),
             "--project-id" => args.project_id = Some(value()?),
@@ -201,9 +227,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    mock.faults().delay_all(args.delay);
+    mock.faults().rate_limit(args.rate_limit.map(RateLimit::per_second));
     {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "lts-mock listening on {}", mock.endpoint());
+        if !args.delay.is_zero() {
+            let _ = writeln!(out, "answering every request {} ms late", args.delay.as_millis());
+        }
+        if let Some(n) = args.rate_limit {
+            let _ = writeln!(out, "answering 429 to reporting requests above {n} per second");
+        }
         if let Some(url) = mock.console_url() {
             let _ = writeln!(out, "console: {url} (keeps the last {} events)", args.ring);
         }

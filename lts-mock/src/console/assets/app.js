@@ -495,6 +495,8 @@ function renderFaults(f) {
   if (f.fail_next) on.push(`fail next ${f.fail_next} (${f.fail_next_status})`);
   if (f.fail_fraction != null) on.push(`fail ${f.fail_fraction} (${f.fail_fraction_status})`);
   if (f.delay_next) on.push(`delay next ${f.delay_next} by ${f.delay_ms} ms`);
+  if (f.delay_all_ms) on.push(`delay all by ${f.delay_all_ms} ms`);
+  if (f.rate_limit != null) on.push(`429 above ${f.rate_limit} per ${f.rate_limit_window_ms} ms`);
   if (f.drop_next) on.push(`drop next ${f.drop_next}`);
   if (f.hang_next) on.push(`hang next ${f.hang_next}`);
   if (f.token_expired) on.push("token expired");
