@@ -259,7 +259,6 @@ fn config(args: &Args, mock: Option<&MockLts>) -> Result<(Config, usize, String)
         vars.insert("LTS_OVERFLOW".into(), format!("block:{ms}"));
     }
     if let Some(n) = args.max_in_flight {
-        // LEAD: use the builder's max_in_flight once it exists.
         vars.insert("LTS_MAX_IN_FLIGHT".into(), n.to_string());
     }
     let shutdown_ms = match (args.shutdown_ms, args.service_down) {
@@ -483,8 +482,11 @@ fn main() -> Result<(), BoxError> {
     let all_delivered = st.delivered == args.events;
     let delivered_share = st.delivered as f64 / args.events.max(1) as f64;
     let deadline_ms = (args.service_down || args.end == End::Shutdown).then_some(shutdown_timeout.as_millis() as u64);
-    // LEAD: print stats.in_flight_max and stats.concurrency_limit here
     let out = json!({
+        "in_flight_max": st.in_flight_max,
+        "concurrency_limit": st.concurrency_limit,
+        "rtt_median_ms": st.rtt_median_us as f64 / 1000.0,
+        "rtt_max_ms": st.rtt_max_us as f64 / 1000.0,
         "events": args.events,
         "threads": args.threads,
         "via": format!("{:?}", args.via).to_lowercase(),

@@ -7,9 +7,10 @@
 //! - comes down by a tenth (at least 1, never below 1) when the window saw
 //!   back-pressure (429, 503, a timeout) or a mean round trip above
 //!   [`RTT_RISE`] times the recent mean;
-//! - goes up by 1 (never above the configured most) when the window was
-//!   clean, its round trips no slower than recent ones, and the limit was
-//!   reached in it (there was demand for more);
+//! - goes up (never above the configured most) when the window was clean
+//!   and the limit was reached in it (there was demand for more): doubled
+//!   until the first sign of trouble (slow start, as TCP's, so a long round
+//!   trip does not take dozens of windows to fill), by 1 after that;
 //! - stays otherwise. After a decrease the next [`HOLD_WINDOWS`] windows
 //!   do not increase, so a service throttling at a fixed rate sees the
 //!   limit settle just under it rather than saw across it.
@@ -43,6 +44,8 @@ pub(crate) struct Limiter {
     recent_rtt: Option<Duration>,
     window: Window,
     hold: u32,
+    /// No back-pressure or rising round trip seen yet: the limit doubles.
+    slow_start: bool,
 }
 
 #[derive(Debug)]
@@ -79,6 +82,7 @@ impl Limiter {
             recent_rtt: None,
             window: Window::new(now),
             hold: 0,
+            slow_start: true,
         }
     }
 
@@ -119,10 +123,12 @@ impl Limiter {
             let cut = (self.limit / 10).max(1);
             self.limit = self.limit.saturating_sub(cut).max(1);
             self.hold = HOLD_WINDOWS;
+            self.slow_start = false;
         } else if self.hold > 0 {
             self.hold -= 1;
         } else if w.limit_reached {
-            self.limit = (self.limit + 1).min(self.most);
+            let step = if self.slow_start { self.limit } else { 1 };
+            self.limit = (self.limit + step).min(self.most);
         }
         if !w.backpressure {
             // Throttled answers come fast and say nothing of the path.
@@ -158,11 +164,17 @@ mod tests {
     }
 
     #[test]
-    fn the_limit_rises_by_one_per_clean_window_up_to_the_most() {
+    fn the_limit_doubles_per_clean_window_until_trouble_then_rises_by_one() {
         let mut t = Instant::now();
-        let mut l = Limiter::new(Concurrency::Adaptive, 6, t);
+        let mut l = Limiter::new(Concurrency::Adaptive, 40, t);
         assert_eq!(l.limit(), 2);
-        assert_eq!(run(&mut l, &mut t, 6, |_| false), vec![3, 4, 5, 6, 6, 6]);
+        assert_eq!(run(&mut l, &mut t, 4, |_| false), vec![4, 8, 16, 32]);
+        // Trouble once: a tenth less, a hold, then one at a time.
+        assert_eq!(run(&mut l, &mut t, 1, |_| true), vec![29]);
+        assert_eq!(run(&mut l, &mut t, 6, |_| false), vec![29, 29, 29, 30, 31, 32]);
+        // Never above the most.
+        let mut l = Limiter::new(Concurrency::Adaptive, 6, t);
+        assert_eq!(run(&mut l, &mut t, 3, |_| false), vec![4, 6, 6]);
     }
 
     #[test]
@@ -181,7 +193,7 @@ mod tests {
     fn backpressure_cuts_a_tenth_and_holds_before_rising_again() {
         let mut t = Instant::now();
         let mut l = Limiter::new(Concurrency::Adaptive, 64, t);
-        run(&mut l, &mut t, 30, |_| false);
+        run(&mut l, &mut t, 4, |_| false);
         assert_eq!(l.limit(), 32);
         assert_eq!(run(&mut l, &mut t, 1, |_| true), vec![29]);
         assert_eq!(run(&mut l, &mut t, 5, |_| false), vec![29, 29, 29, 30, 31]);
@@ -194,12 +206,12 @@ mod tests {
     fn rising_round_trips_cut_the_limit() {
         let mut t = Instant::now();
         let mut l = Limiter::new(Concurrency::Adaptive, 64, t);
-        run(&mut l, &mut t, 10, |_| false);
-        assert_eq!(l.limit(), 12);
-        l.on_send(12);
+        run(&mut l, &mut t, 3, |_| false);
+        assert_eq!(l.limit(), 16);
+        l.on_send(16);
         t += ms(150);
         l.on_answer(t, ms(150), false); // three times the recent 50 ms
-        assert_eq!(l.limit(), 11);
+        assert_eq!(l.limit(), 15);
     }
 
     #[test]
