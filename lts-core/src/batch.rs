@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::{Api, MAX_BATCH_BYTES};
+use crate::config::MAX_BATCH_BYTES;
+use crate::encode::Api;
 use crate::encode::Body;
 
 /// The open batch: a body being written and what it holds.

@@ -8,59 +8,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::TokenProvider;
+use crate::auth::{Credentials, TokenProvider};
 use crate::clock::ClockMode;
 use crate::diag::{Diagnostic, ErrorHook};
+use crate::encode::Api;
 use crate::error::{Error, ErrorKind};
 use crate::format::Format;
+use crate::payload::Compression;
 use crate::proxy::Proxy;
+use crate::secret::Secret;
 use crate::storm::RateLimit;
 use crate::tls::{ClientCertFiles, Tls, TlsRoots};
 
 mod getters;
-
-/// Which reporting API to use.
-///
-/// # Example
-///
-/// ```
-/// let builder = lts_core::Config::builder().api(lts_core::Api::Standard);
-/// # let _ = builder;
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Api {
-    /// `.../tenant/contents/high-accuracy`: every event carries its own
-    /// nanosecond time. The default.
-    #[default]
-    HighAccuracy,
-    /// `.../tenant/contents`: one time per batch, the first event's; the
-    /// service gives event `i` that time plus `i` ns, so per-event times are
-    /// lost. Only for endpoints that lack the high-accuracy API.
-    Standard,
-}
-
-/// Body compression.
-///
-/// # Example
-///
-/// ```
-/// let builder = lts_core::Config::builder().compression(lts_core::Compression::Snappy);
-/// # let _ = builder;
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Compression {
-    /// gzip (`Content-Encoding: gzip`). The default.
-    #[default]
-    Gzip,
-    /// snappy, block format (`Content-Encoding: snappy`): several times
-    /// faster to compress than gzip, with bodies a few times bigger. For a
-    /// shipper whose worker thread is short of CPU.
-    Snappy,
-    /// Uncompressed JSON.
-    None,
-}
 
 /// How many requests may be out at once, up to
 /// [`max_in_flight`](ConfigBuilder::max_in_flight).
@@ -101,138 +61,6 @@ pub enum Overflow {
         /// The longest a caller waits.
         max: Duration,
     },
-}
-
-/// A secret string: shown as `"***"` by `Debug`, never written anywhere but
-/// the request header it is for.
-///
-/// # Example
-///
-/// ```
-/// use lts_core::Secret;
-///
-/// let s = Secret::new("my-iam-token");
-/// assert_eq!(format!("{s:?}"), "\"***\"");
-/// assert_eq!(s.expose(), "my-iam-token");
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Secret {
-        Secret(value.into())
-    }
-
-    /// The secret value. Use it only to authenticate.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"***\"")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(s: String) -> Secret {
-        Secret(s)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(s: &str) -> Secret {
-        Secret(s.to_owned())
-    }
-}
-
-/// How requests are authenticated. Exactly one kind is configured.
-///
-/// # Example
-///
-/// ```
-/// use lts_core::{Config, Credentials, Secret};
-///
-/// let builder = Config::builder().credentials(Credentials::AkSk {
-///     access_key: "AK0123".into(),
-///     secret_key: Secret::new("sk-secret"),
-/// });
-/// assert!(!format!("{builder:?}").contains("sk-secret"));
-/// ```
-#[derive(Clone)]
-#[non_exhaustive]
-pub enum Credentials {
-    /// A static IAM token, sent as `X-Auth-Token`. Tokens end after 24
-    /// hours and cannot be renewed: a 401 is retried with backoff a bounded
-    /// number of times. For demos and short jobs.
-    Token(Secret),
-    /// An IAM user: the shipper fetches a token from
-    /// `POST {endpoint}/v3/auth/tokens?nocatalog=true`, renews it at about
-    /// 80% of its life, and at once after a 401 from LTS.
-    Iam {
-        /// The IAM endpoint; by default `https://iam.{region}.myhuaweicloud.com`
-        /// (Open Telekom Cloud: `https://iam.eu-de.otc.t-systems.com`).
-        endpoint: Option<String>,
-        /// The IAM user name.
-        user: String,
-        /// The user's password.
-        password: Secret,
-        /// The account (domain) name.
-        domain: String,
-        /// The project the token is scoped to; by default the LTS project id.
-        project_id: Option<String>,
-    },
-    /// Your own token source, asked again after a 401.
-    Provider(Arc<dyn TokenProvider>),
-    /// An access key pair: every request is signed with SDK-HMAC-SHA256 over
-    /// the exact body bytes sent.
-    AkSk {
-        /// The access key id (AK).
-        access_key: String,
-        /// The secret access key (SK).
-        secret_key: Secret,
-    },
-}
-
-impl Credentials {
-    fn kind_name(&self) -> &'static str {
-        match self {
-            Credentials::Token(_) => "token",
-            Credentials::Iam { .. } => "IAM user",
-            Credentials::Provider(_) => "token provider",
-            Credentials::AkSk { .. } => "access key",
-        }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Credentials::Token(_) => f.write_str("Token(***)"),
-            Credentials::Iam {
-                endpoint,
-                user,
-                domain,
-                project_id,
-                ..
-            } => f
-                .debug_struct("Iam")
-                .field("endpoint", endpoint)
-                .field("user", user)
-                .field("password", &"***")
-                .field("domain", domain)
-                .field("project_id", project_id)
-                .finish(),
-            Credentials::Provider(_) => f.write_str("Provider(..)"),
-            Credentials::AkSk { access_key, .. } => f
-                .debug_struct("AkSk")
-                .field("access_key", access_key)
-                .field("secret_key", &"***")
-                .finish(),
-        }
-    }
 }
 
 /// Retry policy for requests that fail in a way worth retrying (429, 5xx,
@@ -459,39 +287,6 @@ impl Config {
     /// ids and the credentials are required.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder::default()
-    }
-
-    /// Reads the configuration from `LTS_*` environment variables (see the
-    /// table on [`Config`]).
-    ///
-    /// A missing required variable or a malformed value is an error naming
-    /// the variable and what was expected.
-    pub fn from_env() -> Result<Config, Error> {
-        Config::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Like [`Config::from_env`], reading variables through `lookup`
-    /// (for tests and for configuration kept elsewhere).
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use std::collections::HashMap;
-    /// use lts_core::Config;
-    ///
-    /// let vars = HashMap::from([
-    ///     ("LTS_REGION", "eu-de"),
-    ///     ("LTS_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
-    ///     ("LTS_LOG_GROUP_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
-    ///     ("LTS_LOG_STREAM_ID", "0a1b2c3d-0000-4000-8000-000000000002"),
-    ///     ("LTS_TOKEN", "my-iam-token"),
-    ///     ("LTS_LINGER_MS", "soon"),
-    /// ]);
-    /// let err = Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())).unwrap_err();
-    /// assert_eq!(err.setting(), Some("LTS_LINGER_MS"));
-    /// ```
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
-        crate::env::read(&lookup)?.build_checked(true)
     }
 
     /// The name an error gives a setting: its environment variable when

@@ -4,7 +4,28 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::config::{Api, Compression};
+use crate::payload::Compression;
+
+/// Which reporting API to use.
+///
+/// # Example
+///
+/// ```
+/// let builder = lts_core::Config::builder().api(lts_core::Api::Standard);
+/// # let _ = builder;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Api {
+    /// `.../tenant/contents/high-accuracy`: every event carries its own
+    /// nanosecond time. The default.
+    #[default]
+    HighAccuracy,
+    /// `.../tenant/contents`: one time per batch, the first event's; the
+    /// service gives event `i` that time plus `i` ns, so per-event times are
+    /// lost. Only for endpoints that lack the high-accuracy API.
+    Standard,
+}
 
 /// Which bytes JSON escapes: `"`, `\\`, and the control characters
 /// (and DEL, escaped as `\u007f` to keep lines printable).

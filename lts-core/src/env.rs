@@ -7,11 +7,48 @@ use std::time::Duration;
 
 use crate::clock::ClockMode;
 use crate::config::parse::{bool_var, labels_var, overflow_var, u64_var};
-use crate::config::{Api, Compression, Concurrency, ConfigBuilder, RetryPolicy};
+use crate::config::{Concurrency, Config, ConfigBuilder, RetryPolicy};
+use crate::encode::Api;
 use crate::error::Error;
 use crate::format::Format;
+use crate::payload::Compression;
 use crate::proxy::Proxy;
 use crate::tls::TlsRoots;
+
+impl Config {
+    /// Reads the configuration from `LTS_*` environment variables (see the
+    /// table on [`Config`]).
+    ///
+    /// A missing required variable or a malformed value is an error naming
+    /// the variable and what was expected.
+    pub fn from_env() -> Result<Config, Error> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], reading variables through `lookup`
+    /// (for tests and for configuration kept elsewhere).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use lts_core::Config;
+    ///
+    /// let vars = HashMap::from([
+    ///     ("LTS_REGION", "eu-de"),
+    ///     ("LTS_PROJECT_ID", "0123456789abcdef0123456789abcdef"),
+    ///     ("LTS_LOG_GROUP_ID", "0a1b2c3d-0000-4000-8000-000000000001"),
+    ///     ("LTS_LOG_STREAM_ID", "0a1b2c3d-0000-4000-8000-000000000002"),
+    ///     ("LTS_TOKEN", "my-iam-token"),
+    ///     ("LTS_LINGER_MS", "soon"),
+    /// ]);
+    /// let err = Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())).unwrap_err();
+    /// assert_eq!(err.setting(), Some("LTS_LINGER_MS"));
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        read(&lookup)?.build_checked(true)
+    }
+}
 
 fn usize_var(var: &str, v: &str) -> Result<usize, Error> {
     usize::try_from(u64_var(var, v)?).map_err(|_| Error::invalid(var, format!("{v:?} is too large")))

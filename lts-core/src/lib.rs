@@ -95,6 +95,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+mod answer;
 mod auth;
 mod batch;
 // Public only for the workspace's own tests and benches (`wall_ns`,
@@ -119,6 +120,7 @@ mod outbox;
 mod payload;
 mod proxy;
 mod record;
+mod secret;
 mod self_filter;
 mod shared;
 mod shipper;
@@ -131,18 +133,21 @@ mod value;
 mod waiters;
 mod worker;
 
-pub use auth::TokenProvider;
+pub use auth::{Credentials, TokenProvider};
 pub use clock::ClockMode;
 pub use config::{
-    Api, Compression, Concurrency, Config, ConfigBuilder, Credentials, Overflow, RetryPolicy, Secret, MAX_BATCH_BYTES,
-    MAX_BATCH_EVENTS, MAX_IN_FLIGHT, MAX_LABELS, MIN_BATCH_BYTES,
+    Concurrency, Config, ConfigBuilder, Overflow, RetryPolicy, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_IN_FLIGHT,
+    MAX_LABELS, MIN_BATCH_BYTES,
 };
 pub use diag::{Diagnostic, DiagnosticKind};
+pub use encode::Api;
 pub use error::{Error, ErrorKind, FlushError};
 pub use format::{write_rfc3339_nanos, Format, FormatRecord};
 pub use live::Live;
+pub use payload::Compression;
 pub use proxy::Proxy;
 pub use record::{current_thread_name, Level, Record, SpanInfo};
+pub use secret::Secret;
 pub use self_filter::is_shipper_thread;
 pub use shared::Stats;
 pub use shipper::{Guard, SendError, Shipper};

@@ -629,8 +629,8 @@ mod tests {
     //! The outbox's state machine under a test's clock: no socket, no
     //! sleep; every time is `t0` plus a stated offset.
     use super::*;
-    use crate::config::Compression;
     use crate::delivery::RetryCause;
+    use crate::payload::Compression;
     use crate::shared::Stats;
 
     const WALL: u64 = 1_800_000_000_000_000_000;

@@ -3,7 +3,27 @@
 
 use std::sync::Arc;
 
-use crate::config::Compression;
+/// Body compression.
+///
+/// # Example
+///
+/// ```
+/// let builder = lts_core::Config::builder().compression(lts_core::Compression::Snappy);
+/// # let _ = builder;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Compression {
+    /// gzip (`Content-Encoding: gzip`). The default.
+    #[default]
+    Gzip,
+    /// snappy, block format (`Content-Encoding: snappy`): several times
+    /// faster to compress than gzip, with bodies a few times bigger. For a
+    /// shipper whose worker thread is short of CPU.
+    Snappy,
+    /// Uncompressed JSON.
+    None,
+}
 
 /// What one request carries.
 #[derive(Debug, Clone, PartialEq, Eq)]

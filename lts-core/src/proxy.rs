@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use crate::config::Secret;
 use crate::error::Error;
+use crate::secret::Secret;
 
 /// Which proxy requests go through, to LTS and to IAM alike.
 ///

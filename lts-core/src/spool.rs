@@ -29,8 +29,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::Compression;
-use crate::payload::Payload;
+use crate::payload::{Compression, Payload};
 
 const MAGIC: &[u8; 4] = b"LTSB";
 const HEADER: usize = 12;

@@ -22,7 +22,6 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConf
 
 use crate::error::{Error, ErrorKind};
 // One PEM certificate reader, for the CA file and the client chain alike.
-use crate::transport::read_ca_file;
 
 /// Which certificate authorities are trusted to vouch for the endpoint.
 ///
@@ -174,9 +173,33 @@ fn read_key(path: &Path) -> Result<PrivateKey<'static>, String> {
     Err("no PEM private key (BEGIN PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY) in the file".into())
 }
 
+/// Reads the certificates of a PEM file; an error if it holds none.
+pub(crate) fn read_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|e| e.to_string())?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        if let PemItem::Certificate(c) = item.map_err(|e| e.to_string())? {
+            certs.push(c);
+        }
+    }
+    if certs.is_empty() {
+        return Err("no PEM certificate in the file".into());
+    }
+    Ok(certs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ca_file_without_certificates_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("lts-ca-test-{}", std::process::id()));
+        std::fs::write(&dir, "not a certificate").unwrap();
+        assert_eq!(read_ca_file(&dir).unwrap_err(), "no PEM certificate in the file");
+        std::fs::remove_file(&dir).unwrap();
+        assert!(read_ca_file(Path::new("/nonexistent/x.pem")).is_err());
+    }
 
     fn names() -> SettingNames {
         SettingNames {

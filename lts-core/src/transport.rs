@@ -1,13 +1,12 @@
 //! Sending one batch to LTS over HTTP(S) with ureq, on the worker thread,
 //! and classifying the answer.
 
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use ureq::tls::{Certificate, PemItem};
 use ureq::Agent;
 
+use crate::answer::summarize;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::delivery::{Deliver, Outcome, RetryCause};
@@ -151,29 +150,6 @@ pub(crate) fn classify(status: u16, answer: String, retry_after: Option<Duration
     }
 }
 
-/// The service's error code and message when the answer is one of its JSON
-/// error bodies (any of the spellings LTS uses), else the answer's start.
-pub(crate) fn summarize(answer: &str) -> String {
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(answer) {
-        let pick = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|k| map.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
-        };
-        let code = pick(&["errorCode", "error_code", "code"]);
-        let msg = pick(&["error_msg", "errorMessage", "error_message", "message", "msg"]);
-        if code.is_some() || msg.is_some() {
-            return format!("{} {}", code.unwrap_or_default(), msg.unwrap_or_default())
-                .trim()
-                .to_owned();
-        }
-    }
-    let mut s: String = answer.chars().filter(|c| !c.is_control()).take(300).collect();
-    if s.is_empty() {
-        s.push_str("(empty answer)");
-    }
-    s
-}
-
 /// What a 3xx answer says, for the error hook: where it pointed (scheme,
 /// host, port and path only: a query could carry anything) and that it was
 /// not followed.
@@ -222,21 +198,6 @@ fn is_certificate_error(e: &ureq::Error) -> bool {
     false
 }
 
-/// Reads the certificates of a PEM file; an error if it holds none.
-pub(crate) fn read_ca_file(path: &Path) -> Result<Vec<Certificate<'static>>, String> {
-    let pem = std::fs::read(path).map_err(|e| e.to_string())?;
-    let mut certs = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        if let PemItem::Certificate(c) = item.map_err(|e| e.to_string())? {
-            certs.push(c);
-        }
-    }
-    if certs.is_empty() {
-        return Err("no PEM certificate in the file".into());
-    }
-    Ok(certs)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,29 +231,5 @@ mod tests {
         );
         assert!(!a.contains("abc"), "{a}");
         assert!(redirect_answer(None).starts_with("a redirect without a Location;"));
-    }
-
-    #[test]
-    fn error_bodies_are_read_in_every_spelling() {
-        assert_eq!(
-            summarize(r#"{"errorCode":"SVCSTG.ALS.400.001","error_msg":"bad body","result":null}"#),
-            "SVCSTG.ALS.400.001 bad body"
-        );
-        assert_eq!(summarize(r#"{"errorCode":"X","errorMessage":"m"}"#), "X m");
-        assert_eq!(
-            summarize(r#"{"error_code":"LTS.0009","error_msg":"invalid"}"#),
-            "LTS.0009 invalid"
-        );
-        assert_eq!(summarize("<html>\nbad gateway</html>"), "<html>bad gateway</html>");
-        assert_eq!(summarize(""), "(empty answer)");
-    }
-
-    #[test]
-    fn a_ca_file_without_certificates_is_an_error() {
-        let dir = std::env::temp_dir().join(format!("lts-ca-test-{}", std::process::id()));
-        std::fs::write(&dir, "not a certificate").unwrap();
-        assert_eq!(read_ca_file(&dir).unwrap_err(), "no PEM certificate in the file");
-        std::fs::remove_file(&dir).unwrap();
-        assert!(read_ca_file(Path::new("/nonexistent/x.pem")).is_err());
     }
 }

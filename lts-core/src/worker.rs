@@ -20,7 +20,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use crate::batch::Builder;
 use crate::clock::{self, ClockMode, Now};
-use crate::config::{Compression, Config};
+use crate::config::Config;
 use crate::delivery::{Answer, Deliver, Delivery, Outcome, Request};
 use crate::diag::{DiagnosticKind, Reporter};
 use crate::drops::{DropCounts, DropReports};
@@ -30,7 +30,7 @@ use crate::intake::{Control, Queued};
 use crate::limiter::Limiter;
 use crate::line::LineEncoder;
 use crate::outbox::{Accounting, GiveUp, Note, Outbox, Ready, Resolved};
-use crate::payload::Payload;
+use crate::payload::{Compression, Payload};
 use crate::record::Record;
 use crate::self_filter::mark_shipper_thread;
 use crate::shared::{add, Shared};

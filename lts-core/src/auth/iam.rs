@@ -4,8 +4,8 @@ use std::time::{Duration, SystemTime};
 
 use ureq::Agent;
 
-use crate::config::Secret;
 use crate::encode::write_json_str;
+use crate::secret::Secret;
 
 pub(super) struct Client {
     url: String,
@@ -82,7 +82,7 @@ fn iam_message(answer: &str) -> String {
             return format!("{code}{m}");
         }
     }
-    crate::transport::summarize(answer)
+    crate::answer::summarize(answer)
 }
 
 #[cfg(test)]

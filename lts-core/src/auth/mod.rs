@@ -4,13 +4,14 @@
 mod iam;
 pub(crate) mod sign;
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use ureq::typestate::WithBody;
 use ureq::{Agent, RequestBuilder};
 
-use crate::config::{Credentials, Secret};
+use crate::secret::Secret;
 
 /// A source of IAM tokens of your own (a secrets manager, an agency token).
 ///
@@ -252,6 +253,93 @@ impl Auth {
                 *refused = true;
                 true
             }
+        }
+    }
+}
+
+/// How requests are authenticated. Exactly one kind is configured.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{Config, Credentials, Secret};
+///
+/// let builder = Config::builder().credentials(Credentials::AkSk {
+///     access_key: "AK0123".into(),
+///     secret_key: Secret::new("sk-secret"),
+/// });
+/// assert!(!format!("{builder:?}").contains("sk-secret"));
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// A static IAM token, sent as `X-Auth-Token`. Tokens end after 24
+    /// hours and cannot be renewed: a 401 is retried with backoff a bounded
+    /// number of times. For demos and short jobs.
+    Token(Secret),
+    /// An IAM user: the shipper fetches a token from
+    /// `POST {endpoint}/v3/auth/tokens?nocatalog=true`, renews it at about
+    /// 80% of its life, and at once after a 401 from LTS.
+    Iam {
+        /// The IAM endpoint; by default `https://iam.{region}.myhuaweicloud.com`
+        /// (Open Telekom Cloud: `https://iam.eu-de.otc.t-systems.com`).
+        endpoint: Option<String>,
+        /// The IAM user name.
+        user: String,
+        /// The user's password.
+        password: Secret,
+        /// The account (domain) name.
+        domain: String,
+        /// The project the token is scoped to; by default the LTS project id.
+        project_id: Option<String>,
+    },
+    /// Your own token source, asked again after a 401.
+    Provider(Arc<dyn TokenProvider>),
+    /// An access key pair: every request is signed with SDK-HMAC-SHA256 over
+    /// the exact body bytes sent.
+    AkSk {
+        /// The access key id (AK).
+        access_key: String,
+        /// The secret access key (SK).
+        secret_key: Secret,
+    },
+}
+
+impl Credentials {
+    pub(crate) fn kind_name(&self) -> &'static str {
+        match self {
+            Credentials::Token(_) => "token",
+            Credentials::Iam { .. } => "IAM user",
+            Credentials::Provider(_) => "token provider",
+            Credentials::AkSk { .. } => "access key",
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Token(_) => f.write_str("Token(***)"),
+            Credentials::Iam {
+                endpoint,
+                user,
+                domain,
+                project_id,
+                ..
+            } => f
+                .debug_struct("Iam")
+                .field("endpoint", endpoint)
+                .field("user", user)
+                .field("password", &"***")
+                .field("domain", domain)
+                .field("project_id", project_id)
+                .finish(),
+            Credentials::Provider(_) => f.write_str("Provider(..)"),
+            Credentials::AkSk { access_key, .. } => f
+                .debug_struct("AkSk")
+                .field("access_key", access_key)
+                .field("secret_key", &"***")
+                .finish(),
         }
     }
 }

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::config::{Compression, Config, RetryPolicy};
+use crate::config::{Config, RetryPolicy};
 use crate::delivery::{Deliver, Outcome, RetryCause};
 use crate::error::FlushError;
+use crate::payload::Compression;
 use crate::payload::Payload;
 use crate::record::{Level, Record};
 use crate::shipper::{Guard, Shipper};
