@@ -485,6 +485,7 @@ fn main() -> Result<(), BoxError> {
     let out = json!({
         "in_flight_max": st.in_flight_max,
         "concurrency_limit": st.concurrency_limit,
+        "pace_per_second": st.pace_per_second,
         "rtt_median_ms": st.rtt_median_us as f64 / 1000.0,
         "rtt_max_ms": st.rtt_max_us as f64 / 1000.0,
         "events": args.events,

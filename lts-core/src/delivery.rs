@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
+use crate::limiter::Signal;
 use crate::payload::Payload;
 
 /// What became of one request.
@@ -42,8 +43,10 @@ pub(crate) enum Outcome {
 /// Why an attempt is worth retrying; some causes say "slow down".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RetryCause {
-    /// 429 or 503: the service asks for less.
+    /// 429: the service asks for fewer requests.
     Throttled,
+    /// 503: the service is overloaded (or down).
+    Unavailable,
     /// No answer within the request timeout.
     Timeout,
     /// Another retryable status (408, 500, 502, 504, ...).
@@ -53,16 +56,24 @@ pub(crate) enum RetryCause {
 }
 
 impl Outcome {
-    /// Whether the service or the way to it pushes back: the concurrency
-    /// limit comes down.
-    pub(crate) fn is_backpressure(&self) -> bool {
-        matches!(
-            self,
+    /// What the answer says of the service's load.
+    pub(crate) fn signal(&self) -> Signal {
+        match self {
+            Outcome::Delivered | Outcome::Rejected { .. } | Outcome::Unauthorized { .. } => Signal::Accepted,
             Outcome::Retry {
-                cause: RetryCause::Throttled | RetryCause::Timeout,
+                cause: RetryCause::Throttled,
                 ..
-            }
-        )
+            } => Signal::Throttled,
+            Outcome::Retry {
+                cause: RetryCause::Unavailable,
+                ..
+            } => Signal::Overloaded,
+            Outcome::Retry {
+                cause: RetryCause::Timeout,
+                ..
+            } => Signal::TimedOut,
+            Outcome::Retry { .. } | Outcome::NoCredentials { .. } => Signal::Failed,
+        }
     }
 }
 

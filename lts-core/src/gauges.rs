@@ -35,8 +35,9 @@ impl Gauges {
         set(&c.concurrency_limit, limit);
     }
 
-    /// An answer came after `rtt`.
-    pub(crate) fn answered(&mut self, rtt: Duration, in_flight: usize, limit: usize) {
+    /// An answer came after `rtt`; `pace`: the requests per second the
+    /// limiter allows, if the service throttled.
+    pub(crate) fn answered(&mut self, rtt: Duration, in_flight: usize, limit: usize, pace: Option<f64>) {
         if self.recent.len() == RECENT {
             self.recent.pop_front();
         }
@@ -52,6 +53,8 @@ impl Gauges {
             .store(us(self.sorted[self.sorted.len() - 1]), Ordering::Relaxed);
         set(&c.in_flight, in_flight);
         set(&c.concurrency_limit, limit);
+        c.pace_per_second
+            .store(pace.map_or(0, |p| p.round() as u64), Ordering::Relaxed);
     }
 }
 
@@ -70,11 +73,12 @@ mod tests {
         g.sent(3, 4);
         g.sent(1, 4);
         for ms in 1..=(RECENT as u64 + 10) {
-            g.answered(Duration::from_millis(ms), 0, 5);
+            g.answered(Duration::from_millis(ms), 0, 5, Some(17.6));
         }
         let s = shared.counters.snapshot();
         // The last 64 are 11..=74 ms: the median is the 33rd, 43 ms.
         assert_eq!((s.rtt_median_us, s.rtt_max_us), (43_000, 74_000));
         assert_eq!((s.in_flight, s.in_flight_max, s.concurrency_limit), (0, 3, 5));
+        assert_eq!(s.pace_per_second, 18);
     }
 }

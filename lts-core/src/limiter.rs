@@ -15,8 +15,18 @@
 //!   do not increase, so a service throttling at a fixed rate sees the
 //!   limit settle just under it rather than saw across it.
 //!
-//! With [`Concurrency::Fixed`] the limit is always the most. Time is a
-//! parameter; nothing here reads a clock.
+//! A concurrency limit cannot slow a client whose round trips are short
+//! (a throttled answer comes back in a millisecond), so a service that
+//! answers 429 (too many requests) while it accepts others also sets a
+//! pace: requests per second, 90% of the rate it accepted over the last
+//! second, raised by 10% a second while it stops refusing. A 429 with
+//! nothing accepted in the last second says nothing of the rate (the
+//! batches' own backoff handles it). Without 429s there is no pace.
+//!
+//! With [`Concurrency::Fixed`] the limit is always the most, and there is no
+//! pace. Time is a parameter; nothing here reads a clock.
+
+use std::collections::VecDeque;
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +43,29 @@ const START: usize = 2;
 const MIN_WINDOW: Duration = Duration::from_millis(20);
 /// Weight of a window in the recent mean round trip.
 const EWMA_WEIGHT: f64 = 0.3;
+/// The pace after throttling: this share of the rate accepted.
+const PACE_CUT: f64 = 0.9;
+/// The pace's rise per second without throttling.
+const PACE_RISE: f64 = 1.1;
+/// Fewer accepted requests than this in the last second: no rate to pace by.
+const PACE_MIN_EVIDENCE: usize = 2;
+/// How often the pace may change.
+const PACE_PERIOD: Duration = Duration::from_secs(1);
+
+/// What an answer says to the limiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    /// Taken (delivered, or refused for its content).
+    Accepted,
+    /// 429: the service asks for fewer requests.
+    Throttled,
+    /// 503: the service is overloaded (or down).
+    Overloaded,
+    /// No answer in time.
+    TimedOut,
+    /// Failed otherwise (a 500, a dropped connection): says nothing of load.
+    Failed,
+}
 
 /// The concurrency limit and what it is decided on.
 #[derive(Debug)]
@@ -46,6 +79,21 @@ pub(crate) struct Limiter {
     hold: u32,
     /// No back-pressure or rising round trip seen yet: the limit doubles.
     slow_start: bool,
+    pace: Pace,
+}
+
+/// Requests per second, once the service throttled.
+#[derive(Debug)]
+struct Pace {
+    per_second: Option<f64>,
+    /// The last change, up or down: the pace rises once a calm second.
+    changed: Instant,
+    /// The last cut: a second one waits for the throttled answers to what
+    /// was sent before it to come back.
+    cut: Option<Instant>,
+    next_send: Instant,
+    /// When requests were accepted, over the last [`PACE_PERIOD`].
+    accepted: VecDeque<Instant>,
 }
 
 #[derive(Debug)]
@@ -83,6 +131,13 @@ impl Limiter {
             window: Window::new(now),
             hold: 0,
             slow_start: true,
+            pace: Pace {
+                per_second: None,
+                changed: now,
+                cut: None,
+                next_send: now,
+                accepted: VecDeque::new(),
+            },
         }
     }
 
@@ -91,18 +146,34 @@ impl Limiter {
         self.limit
     }
 
-    /// A request went out, making `in_flight` out.
-    pub(crate) fn on_send(&mut self, in_flight: usize) {
+    /// The requests per second allowed, once the service throttled.
+    pub(crate) fn pace(&self) -> Option<f64> {
+        self.pace.per_second
+    }
+
+    /// When the next request may go out (now, without a pace).
+    pub(crate) fn next_send(&self) -> Instant {
+        self.pace.next_send
+    }
+
+    /// A request went out at `now`, making `in_flight` out.
+    pub(crate) fn on_send(&mut self, now: Instant, in_flight: usize) {
         if in_flight >= self.limit {
             self.window.limit_reached = true;
         }
+        if let Some(r) = self.pace.per_second {
+            let from = self.pace.next_send.max(now);
+            self.pace.next_send = from + Duration::from_secs_f64(1.0 / r);
+        }
     }
 
-    /// An answer came after `rtt`; `backpressure`: the service pushed back.
-    pub(crate) fn on_answer(&mut self, now: Instant, rtt: Duration, backpressure: bool) {
+    /// An answer came after `rtt`.
+    pub(crate) fn on_answer(&mut self, now: Instant, rtt: Duration, signal: Signal) {
         if self.mode == Concurrency::Fixed {
             return;
         }
+        self.pace_answer(now, signal);
+        let backpressure = matches!(signal, Signal::Throttled | Signal::Overloaded | Signal::TimedOut);
         let w = &mut self.window;
         w.rtt_sum += rtt;
         w.answers += 1;
@@ -110,6 +181,34 @@ impl Limiter {
         let length = self.recent_rtt.unwrap_or(rtt).max(MIN_WINDOW);
         if now.duration_since(w.started) >= length {
             self.end_window(now);
+        }
+    }
+
+    fn pace_answer(&mut self, now: Instant, signal: Signal) {
+        let p = &mut self.pace;
+        while p.accepted.front().is_some_and(|&t| now.duration_since(t) > PACE_PERIOD) {
+            p.accepted.pop_front();
+        }
+        match signal {
+            Signal::Accepted => {
+                p.accepted.push_back(now);
+                let calm = now.duration_since(p.changed) >= PACE_PERIOD;
+                if let (Some(r), true) = (p.per_second, calm) {
+                    p.per_second = Some((r * PACE_RISE).max(r + 1.0));
+                    p.changed = now;
+                }
+            }
+            Signal::Throttled
+                if p.accepted.len() >= PACE_MIN_EVIDENCE
+                    && p.cut.is_none_or(|c| now.duration_since(c) >= PACE_PERIOD) =>
+            {
+                // What the service took over the last second.
+                let accepted = p.accepted.len() as f64 / PACE_PERIOD.as_secs_f64();
+                p.per_second = Some((accepted * PACE_CUT).max(1.0));
+                p.changed = now;
+                p.cut = Some(now);
+            }
+            _ => {}
         }
     }
 
@@ -154,10 +253,11 @@ mod tests {
         let mut seen = Vec::new();
         for _ in 0..windows {
             let limit = l.limit();
-            l.on_send(limit);
+            l.on_send(*t, limit);
             *t += ms(50);
             let bp = backpressure(limit);
-            l.on_answer(*t, ms(50), bp);
+            let signal = if bp { Signal::Throttled } else { Signal::Accepted };
+            l.on_answer(*t, ms(50), signal);
             seen.push(l.limit());
         }
         seen
@@ -182,9 +282,9 @@ mod tests {
         let mut t = Instant::now();
         let mut l = Limiter::new(Concurrency::Adaptive, 16, t);
         for _ in 0..5 {
-            l.on_send(1); // one request out of a limit of two: no demand for more
+            l.on_send(t, 1); // one request out of a limit of two: no demand for more
             t += ms(50);
-            l.on_answer(t, ms(50), false);
+            l.on_answer(t, ms(50), Signal::Accepted);
         }
         assert_eq!(l.limit(), 2);
     }
@@ -208,9 +308,9 @@ mod tests {
         let mut l = Limiter::new(Concurrency::Adaptive, 64, t);
         run(&mut l, &mut t, 3, |_| false);
         assert_eq!(l.limit(), 16);
-        l.on_send(16);
+        l.on_send(t, 16);
         t += ms(150);
-        l.on_answer(t, ms(150), false); // three times the recent 50 ms
+        l.on_answer(t, ms(150), Signal::Accepted); // three times the recent 50 ms
         assert_eq!(l.limit(), 15);
     }
 
@@ -229,6 +329,66 @@ mod tests {
         let sent: usize = settled.iter().sum();
         let refused: usize = settled.iter().map(|&n| n.saturating_sub(10)).sum();
         assert!(refused * 10 <= sent, "{refused} of {sent} requests refused");
+    }
+
+    #[test]
+    fn a_service_throttling_short_round_trips_sets_a_pace_just_under_its_rate() {
+        // 2 ms round trips and a service taking 20 requests in any second:
+        // only a pace can keep the client under it. Simulated for 60 s in
+        // steps of 1 ms, one request out at a time, always something to send.
+        let t0 = Instant::now();
+        let mut l = Limiter::new(Concurrency::Adaptive, 16, t0);
+        let mut taken: VecDeque<Instant> = VecDeque::new();
+        let (mut sent, mut refused) = (0u32, 0u32);
+        let mut out: Option<Instant> = None;
+        for step in 0..60_000u64 {
+            let now = t0 + ms(step);
+            if let Some(at) = out {
+                if now >= at + ms(2) {
+                    while taken
+                        .front()
+                        .is_some_and(|&t| now.duration_since(t) >= Duration::from_secs(1))
+                    {
+                        taken.pop_front();
+                    }
+                    let ok = taken.len() < 20;
+                    if ok {
+                        taken.push_back(now);
+                    }
+                    if step >= 20_000 {
+                        sent += 1;
+                        refused += u32::from(!ok);
+                    }
+                    let signal = if ok { Signal::Accepted } else { Signal::Throttled };
+                    l.on_answer(now, ms(2), signal);
+                    out = None;
+                }
+            }
+            if out.is_none() && now >= l.next_send() {
+                l.on_send(now, 1);
+                out = Some(now);
+            }
+        }
+        // Settled: about 20 a second go out, and at most a tenth are refused.
+        assert!((15 * 40..=21 * 40).contains(&sent), "{sent} requests in 40 s");
+        assert!(refused * 10 <= sent, "{refused} of {sent} refused");
+        let pace = l.pace().unwrap();
+        assert!((15.0..=22.0).contains(&pace), "{pace}");
+    }
+
+    #[test]
+    fn throttling_with_nothing_accepted_sets_no_pace_and_a_503_never_does() {
+        let t0 = Instant::now();
+        let mut l = Limiter::new(Concurrency::Adaptive, 16, t0);
+        l.on_answer(t0 + ms(1), ms(1), Signal::Throttled);
+        assert_eq!(l.pace(), None, "no rate to pace by yet");
+        for i in 2..10 {
+            l.on_answer(t0 + ms(i), ms(1), Signal::Accepted);
+        }
+        l.on_answer(t0 + ms(10), ms(1), Signal::Overloaded);
+        assert_eq!(l.pace(), None, "503 is not a rate");
+        l.on_answer(t0 + ms(11), ms(1), Signal::Throttled);
+        assert_eq!(l.pace(), Some(8.0 * 0.9));
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub struct Stats {
     pub rtt_median_us: u64,
     /// The longest round trip of the last 64 requests, in microseconds.
     pub rtt_max_us: u64,
+    /// Requests per second allowed since the service throttled (429, 503):
+    /// 90% of what it accepted, rising 5% a calm second; 0 when it never did.
+    pub pace_per_second: u64,
     /// Records refused by the per-call-site rate limit
     /// ([`ConfigBuilder::rate_limit`](crate::ConfigBuilder::rate_limit));
     /// never enqueued. Equal, after a flush, to the sum of the in-band
@@ -120,6 +123,7 @@ pub(crate) struct Counters {
     pub(crate) concurrency_limit: AtomicU64,
     pub(crate) rtt_median_us: AtomicU64,
     pub(crate) rtt_max_us: AtomicU64,
+    pub(crate) pace_per_second: AtomicU64,
 }
 
 pub(crate) fn add(counter: &AtomicU64, n: u64) {
@@ -149,6 +153,7 @@ impl Counters {
             concurrency_limit: get(&self.concurrency_limit),
             rtt_median_us: get(&self.rtt_median_us),
             rtt_max_us: get(&self.rtt_max_us),
+            pace_per_second: get(&self.pace_per_second),
             suppressed: 0,
             rate_limit_untracked: 0,
         }

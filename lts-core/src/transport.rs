@@ -139,7 +139,8 @@ pub(crate) fn classify(status: u16, answer: String, retry_after: Option<Duration
             reason: format!("HTTP {status}: {}", summarize(&answer)),
             retry_after,
             cause: match status {
-                429 | 503 => RetryCause::Throttled,
+                429 => RetryCause::Throttled,
+                503 => RetryCause::Unavailable,
                 _ => RetryCause::Status,
             },
         },

@@ -222,7 +222,7 @@ impl Worker {
             }
             if self.delivery.in_flight() < self.limiter.limit() {
                 if let Some(t) = self.outbox.next_try() {
-                    wake = wake.min(t);
+                    wake = wake.min(t.max(self.limiter.next_send()));
                 }
             }
             if let Some(d) = self.waiters.shutdown_deadline() {
@@ -419,6 +419,10 @@ impl Worker {
     fn send_ready(&mut self) {
         while self.delivery.in_flight() < self.limiter.limit() {
             let now = Instant::now();
+            if now < self.limiter.next_send() {
+                // The service throttled: requests go out at its pace.
+                return;
+            }
             let mut timeout = self.request_timeout;
             if let Some(deadline) = self.waiters.shutdown_deadline() {
                 match deadline.checked_duration_since(now) {
@@ -436,7 +440,7 @@ impl Worker {
                 timeout,
                 random,
             });
-            self.limiter.on_send(self.delivery.in_flight());
+            self.limiter.on_send(now, self.delivery.in_flight());
             self.gauges.sent(self.delivery.in_flight(), self.limiter.limit());
         }
     }
@@ -449,10 +453,13 @@ impl Worker {
         }
         let now = Instant::now();
         if !matches!(answer.outcome, Outcome::NoCredentials { .. }) {
-            let backpressure = answer.outcome.is_backpressure();
-            self.limiter.on_answer(now, answer.round_trip, backpressure);
-            self.gauges
-                .answered(answer.round_trip, self.delivery.in_flight(), self.limiter.limit());
+            self.limiter.on_answer(now, answer.round_trip, answer.outcome.signal());
+            self.gauges.answered(
+                answer.round_trip,
+                self.delivery.in_flight(),
+                self.limiter.limit(),
+                self.limiter.pace(),
+            );
         }
         match &answer.outcome {
             Outcome::NoCredentials { message } => {
