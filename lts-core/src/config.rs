@@ -1,6 +1,14 @@
 //! [`Config`]: where to ship, how to authenticate, and how to batch, built
 //! with [`Config::builder`] or read from `LTS_*` environment variables with
 //! [`Config::from_env`].
+//!
+//! Why one long file: it is mostly documentation, one builder method per
+//! setting with its meaning, default and variable, and the checks in
+//! `build_checked` sit beside the fields they check. The leaf types live
+//! with their users (`Api` in encode.rs, `Compression` in payload.rs,
+//! `Credentials` in auth, `Secret` in secret.rs, TLS in tls.rs, the proxy in
+//! proxy.rs), the getters in config/getters.rs, and reading the environment
+//! in env.rs; this module imports none of the stages.
 
 use std::collections::BTreeMap;
 use std::fmt;

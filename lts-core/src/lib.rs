@@ -148,7 +148,7 @@ pub use payload::Compression;
 pub use proxy::Proxy;
 pub use record::{current_thread_name, Level, Record, SpanInfo};
 pub use secret::Secret;
-pub use self_filter::is_shipper_thread;
+pub use self_filter::{is_left_out, is_shipper_thread};
 pub use shared::Stats;
 pub use shipper::{Guard, SendError, Shipper};
 pub use storm::{CallSite, CallSiteKey, ParseRateLimitError, RateLimit, SuppressedCallSite, REPORT_TARGET};

@@ -16,6 +16,11 @@
 //! under a test's clock.
 //!
 //! [`Stats`]: crate::Stats
+//!
+//! Why one long file: half of it is the unit tests of the state machine,
+//! and the rest is one state machine whose invariants (a batch is out at
+//! most once; the spool's oldest batch is the one spooled batch in memory;
+//! every batch leaves through `settle`) are read together.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;

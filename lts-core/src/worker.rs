@@ -2,16 +2,22 @@
 //! caller's send, in order.
 //!
 //! capture (the caller, `Record` + `Shipper::send`) → queue (`intake`: the
-//! record channel) → line (the record formatted and cut to fit, here) →
+//! record channel) → line (`line`: the record formatted and cut to fit) →
 //! batch (`batch::Builder`: the open batch, sealed by count, bytes or
 //! linger, with the in-band drop report from `drops`) → outbox (`outbox`:
 //! sealed batches and the spool, retries, accounting) → delivery
-//! (`delivery`: the request on its own thread, through any `Deliver`).
-//! Flushes and the shutdown wait in `waiters`.
+//! (`delivery`: requests on sender threads, through any `Deliver`, as many
+//! at once as `limiter` allows). Flushes and the shutdown wait in
+//! `waiters`.
 //!
 //! It marks itself (see [`is_shipper_thread`](crate::is_shipper_thread))
 //! so that nothing it does comes back into the pipeline. Its own
 //! diagnostics go to the error hook.
+//!
+//! Why one long file: it is the loop that joins the stages, one method a
+//! step (take in, seal, send, take answers, act on the outbox's notes,
+//! finish); the stages themselves are in their own modules, and its unit
+//! tests in worker/tests.rs.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

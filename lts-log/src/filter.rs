@@ -1,33 +1,12 @@
 //! Which records enter: the `RUST_LOG`-style directives, plus the fixed
 //! exclusions of the shipper's own crates and the transport's debug noise.
 
-use log::{Level, LevelFilter, Metadata};
+use log::{LevelFilter, Metadata};
 
 use crate::error::InitError;
 
-/// Targets that never enter: the shipper's own crates.
-const OWN_CRATES: &[&str] = &["lts_core", "lts_log", "lts_tracing", "lts_mock"];
-
-/// Targets whose `debug` and `trace` records are dropped by default: the
-/// transport's crates, which log every connection and TLS record.
-const TRANSPORT_CRATES: &[&str] = &["ureq", "ureq_proto", "rustls"];
-
 /// The level when no directive is given.
 const DEFAULT_DIRECTIVES: &str = "info";
-
-/// `target` is `krate` or a module inside it (`krate::...`).
-#[inline]
-fn in_crate(target: &str, krate: &str) -> bool {
-    match target.strip_prefix(krate) {
-        Some(rest) => rest.is_empty() || rest.starts_with("::"),
-        None => false,
-    }
-}
-
-#[inline]
-fn in_any(target: &str, crates: &[&str]) -> bool {
-    crates.iter().any(|k| in_crate(target, k))
-}
 
 /// The directives in force, from the first of these that is set: the
 /// builder's, `LTS_LOG`, `RUST_LOG`; else `info`. Returns where they came
@@ -104,11 +83,13 @@ impl Filter {
     /// is the caller's, done before this).
     #[inline]
     pub(crate) fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        let target = metadata.target();
-        if in_any(target, OWN_CRATES) {
-            return false;
-        }
-        if !self.transport_debug && metadata.level() >= Level::Debug && in_any(target, TRANSPORT_CRATES) {
+        // The shipper's own crates and the transport's noise: lts-core's
+        // one list, shared with lts-tracing.
+        if lts_core::is_left_out(
+            metadata.target(),
+            crate::capture::level(metadata.level()),
+            self.transport_debug,
+        ) {
             return false;
         }
         self.directives.enabled(metadata)
@@ -144,15 +125,6 @@ mod tests {
             ("RUST_LOG", "trace".to_owned())
         );
         assert_eq!(directives(None, env(&[])).unwrap(), ("default", "info".to_owned()));
-    }
-
-    #[test]
-    fn crate_matching_respects_module_boundaries() {
-        assert!(in_crate("ureq", "ureq"));
-        assert!(in_crate("ureq::unit", "ureq"));
-        assert!(!in_crate("ureq_proto", "ureq"));
-        assert!(!in_crate("ureqx::a", "ureq"));
-        assert!(!in_crate("my_app::ureq", "ureq"));
     }
 
     #[test]

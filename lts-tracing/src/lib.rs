@@ -388,29 +388,12 @@ impl Builder {
 /// `LtsLayer`s in one subscriber share it (capturing is the same for both).
 struct SpanData(Arc<SpanInfo>);
 
-/// Crates whose events are never shipped, at any level.
-const OWN_CRATES: [&str; 4] = ["lts_core", "lts_tracing", "lts_log", "lts_mock"];
-/// Crates whose `DEBUG` and `TRACE` events are never shipped.
-const NOISY_CRATES: [&str; 3] = ["ureq", "ureq_proto", "rustls"];
-
-/// Whether `target` is `krate` or a module inside it.
-#[inline]
-fn in_crate(target: &str, krate: &str) -> bool {
-    target
-        .strip_prefix(krate)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
-}
-
-/// Whether an event of this target and level is one the layer never ships.
+/// Whether an event of this target and level is one the layer never ships:
+/// the shipper's own crates, the transport's `DEBUG`/`TRACE` noise
+/// (lts-core's one list, shared with lts-log).
 #[inline]
 fn is_excluded(target: &str, level: &tracing_core::Level) -> bool {
-    match target.as_bytes().first() {
-        Some(b'l') => OWN_CRATES.iter().any(|k| in_crate(target, k)),
-        Some(b'u' | b'r') if *level == tracing_core::Level::DEBUG || *level == tracing_core::Level::TRACE => {
-            NOISY_CRATES.iter().any(|k| in_crate(target, k))
-        }
-        _ => false,
-    }
+    lts_core::is_left_out(target, level_of(level), false)
 }
 
 /// The call site of an event as the rate limit's reports name it;
@@ -613,7 +596,7 @@ mod tests {
 
     #[test]
     fn own_crates_are_excluded_at_every_level() {
-        for krate in OWN_CRATES {
+        for krate in ["lts_core", "lts_tracing", "lts_log", "lts_mock"] {
             assert!(is_excluded(krate, &L::ERROR));
             assert!(is_excluded(&format!("{krate}::worker"), &L::INFO));
         }
@@ -624,7 +607,7 @@ mod tests {
 
     #[test]
     fn http_client_noise_is_excluded_at_debug_and_below_only() {
-        for krate in NOISY_CRATES {
+        for krate in ["ureq", "ureq_proto", "rustls"] {
             assert!(is_excluded(krate, &L::DEBUG));
             assert!(is_excluded(&format!("{krate}::conn"), &L::TRACE));
             assert!(!is_excluded(&format!("{krate}::conn"), &L::INFO));
