@@ -182,7 +182,7 @@ const SETTING_VARS: &[(&str, &str)] = &[
 /// | token provider | [`token_provider`](ConfigBuilder::token_provider) | — | — |
 /// | labels | [`label`](ConfigBuilder::label) | `LTS_LABELS` (`k=v,k2=v2`) | none |
 /// | API | [`api`](ConfigBuilder::api) | `LTS_API` (`high-accuracy`, `standard`) | high-accuracy |
-/// | compression | [`compression`](ConfigBuilder::compression) | `LTS_COMPRESSION` (`gzip`, `snappy`, `none`) | gzip |
+/// | compression | [`compression`](ConfigBuilder::compression) | `LTS_COMPRESSION` (`gzip`, `snappy`, `none`) | gzip (without the `gzip` feature: snappy, else none; see [`Compression`]) |
 /// | gzip level | [`gzip_level`](ConfigBuilder::gzip_level) | `LTS_GZIP_LEVEL` (0-9) | 1 |
 /// | format | [`format`](ConfigBuilder::format) | `LTS_FORMAT` (`json`, `text`) | json |
 /// | max events per batch | [`batch_max_events`](ConfigBuilder::batch_max_events) | `LTS_BATCH_MAX_EVENTS` | 4096 (clamped to 40960) |
@@ -555,7 +555,8 @@ impl ConfigBuilder {
         self
     }
 
-    /// Body compression (default: gzip).
+    /// Body compression (default: gzip; the best one compiled in when a
+    /// Cargo feature is off, see [`Compression`]).
     pub fn compression(mut self, compression: Compression) -> Self {
         self.compression = compression;
         self
@@ -887,6 +888,7 @@ impl ConfigBuilder {
                 format!("expected a level from 0 to 9, got {}", self.gzip_level),
             ));
         }
+        crate::payload::check(self.compression, name("compression", "LTS_COMPRESSION"))?;
         if self.batch_max_events == 0 {
             return Err(Error::invalid(
                 name("batch_max_events", "LTS_BATCH_MAX_EVENTS"),
@@ -1163,11 +1165,28 @@ mod tests {
             .token("tok")
     }
 
+    #[cfg(not(feature = "gzip"))]
+    #[test]
+    fn gzip_without_its_feature_is_refused_naming_the_setting_and_the_feature() {
+        for (from_env, setting) in [(false, "compression"), (true, "LTS_COMPRESSION")] {
+            let e = valid()
+                .compression(Compression::Gzip)
+                .build_checked(from_env)
+                .unwrap_err();
+            assert_eq!((e.kind(), e.setting()), (ErrorKind::InvalidConfig, Some(setting)));
+            assert_eq!(
+                e.to_string(),
+                format!("{setting}: gzip needs lts-core's `gzip` Cargo feature (lts-log's and lts-tracing's `gzip`), which this build leaves out: turn it on, or choose another compression")
+            );
+        }
+    }
+
     #[test]
     fn the_defaults_are_the_documented_ones() {
         let c = valid().build().unwrap();
         assert_eq!(c.api, Api::HighAccuracy);
-        assert_eq!(c.compression, Compression::Gzip);
+        // gzip, or the best one compiled in (payload.rs tests which).
+        assert_eq!(c.compression, Compression::default());
         assert_eq!((c.batch_max_events, c.batch_max_bytes), (4096, 512 * 1024));
         assert_eq!(c.linger, Duration::from_secs(1));
         assert_eq!(c.overflow, Overflow::DropNewest);

@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lts_core::{
-    clock, Compression, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Overflow, Record, RetryPolicy,
-    Shipper, Stats,
+    clock, ConfigBuilder, Diagnostic, DiagnosticKind, FlushError, Level, Overflow, Record, RetryPolicy, Shipper, Stats,
 };
 use lts_mock::MockLts;
 
@@ -383,7 +382,7 @@ fn memory_bound_while_down(down: impl Fn(&MockLts), request_timeout: Duration) {
 /// body, so the queue reported "full" at a third of its budget).
 #[test]
 fn a_waiting_batch_is_charged_its_wire_bytes() {
-    for compression in [Compression::Gzip, Compression::Snappy, Compression::None] {
+    for &compression in common::COMPRESSIONS {
         let mock = MockLts::start().unwrap();
         mock.faults().fail_next(1_000_000, 503);
         let slow = RetryPolicy {

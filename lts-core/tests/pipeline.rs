@@ -70,7 +70,7 @@ fn times_are_strictly_increasing_across_two_threads() {
 #[test]
 fn gzip_and_snappy_bodies_decode_to_the_same_events_as_an_uncompressed_one() {
     let mut lines = Vec::new();
-    for compression in [Compression::Gzip, Compression::Snappy, Compression::None] {
+    for &compression in common::COMPRESSIONS {
         let mock = MockLts::start().unwrap();
         let (shipper, _guard) = Shipper::start(config(&mock).compression(compression).build().unwrap()).unwrap();
         for i in 0..100 {
@@ -116,8 +116,9 @@ fn gzip_and_snappy_bodies_decode_to_the_same_events_as_an_uncompressed_one() {
         );
     }
     assert_eq!(lines[0].len(), 100);
-    assert_eq!(lines[0], lines[1]);
-    assert_eq!(lines[0], lines[2]);
+    for other in &lines[1..] {
+        assert_eq!(&lines[0], other);
+    }
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! A batch read back from the spool goes out exactly as it was written:
 //! the same bytes with the same `Content-Encoding`, whatever the next run's
 //! compression setting is.
+//!
+//! Writes snappy and reads back with gzip: needs both features.
+#![cfg(all(feature = "gzip", feature = "snappy"))]
 
 use std::time::Duration;
 

@@ -172,7 +172,7 @@ mod tests {
             .token("tok")
             .label("b", "2")
             .label("a", "1")
-            .compression(Compression::Snappy)
+            .compression(Compression::None)
             .gzip_level(6)
             .format(crate::Format::Text)
             .batch_max_events(100)
@@ -199,7 +199,7 @@ mod tests {
         assert_eq!(c.log_stream_id(), "0a1b2c3d-0000-4000-8000-000000000002");
         assert_eq!(format!("{:?}", c.credentials()), "Token(***)");
         assert_eq!(c.labels().collect::<Vec<_>>(), [("a", "1"), ("b", "2")]);
-        assert_eq!(c.compression(), Compression::Snappy);
+        assert_eq!(c.compression(), Compression::None);
         assert_eq!(c.gzip_level(), 6);
         assert!(matches!(c.format(), crate::Format::Text));
         assert_eq!((c.batch_max_events(), c.batch_max_bytes()), (100, 8192));

@@ -1,5 +1,8 @@
 //! The worker driven through a scripted [`Deliver`]: no socket, and no
 //! sleep in the tests (they wait on flushes and on the script's channels).
+//! The harness ships snappy (a non-default compression, to see a batch keep
+//! its own), so these need the `snappy` feature.
+#![cfg(feature = "snappy")]
 
 use std::time::Duration;
 

@@ -5,8 +5,18 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use lts_core::{Config, ConfigBuilder, Diagnostic, DiagnosticKind, RetryPolicy};
+use lts_core::{Compression, Config, ConfigBuilder, Diagnostic, DiagnosticKind, RetryPolicy};
 use lts_mock::{MockLts, RequestLog};
+
+/// Every compression this build can do (gzip and snappy need their Cargo
+/// features).
+pub const COMPRESSIONS: &[Compression] = &[
+    #[cfg(feature = "gzip")]
+    Compression::Gzip,
+    #[cfg(feature = "snappy")]
+    Compression::Snappy,
+    Compression::None,
+];
 
 /// The mock's ids, shipping to `endpoint`; no credentials, every other
 /// setting its default.
