@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Records accepted by [`Shipper::send`]: a record is counted before
+    /// Records accepted by [`Shipper::send`](crate::Shipper::send): a record is counted before
     /// `send` returns `Ok`.
     pub enqueued: u64,
     /// Records the service acknowledged.
