@@ -17,11 +17,12 @@
 //!
 //! A concurrency limit cannot slow a client whose round trips are short
 //! (a throttled answer comes back in a millisecond), so a service that
-//! answers 429 (too many requests) while it accepts others also sets a
-//! pace: requests per second, 90% of the rate it accepted over the last
-//! second, raised by 10% a second while it stops refusing. A 429 with
-//! nothing accepted in the last second says nothing of the rate (the
-//! batches' own backoff handles it). Without 429s there is no pace.
+//! refuses with 429 (too many requests) a good part of what it is sent (a
+//! fifth or more over the last second) while it accepts the rest also sets
+//! a pace: requests per second, 90% of the rate it accepted over the last
+//! second, raised by 10% a second while it stops refusing. Sporadic 429s
+//! among successes, or 429s with nothing accepted, say nothing of a rate
+//! (the batches' own backoff handles them). Without 429s there is no pace.
 //!
 //! With [`Concurrency::Fixed`] the limit is always the most, and there is no
 //! pace. Time is a parameter; nothing here reads a clock.
@@ -49,6 +50,9 @@ const PACE_CUT: f64 = 0.9;
 const PACE_RISE: f64 = 1.1;
 /// Fewer accepted requests than this in the last second: no rate to pace by.
 const PACE_MIN_EVIDENCE: usize = 2;
+/// A pace is set when at least one in this many answers of the last second
+/// were 429s.
+const PACE_REFUSED_SHARE: usize = 5;
 /// How often the pace may change.
 const PACE_PERIOD: Duration = Duration::from_secs(1);
 
@@ -94,6 +98,8 @@ struct Pace {
     next_send: Instant,
     /// When requests were accepted, over the last [`PACE_PERIOD`].
     accepted: VecDeque<Instant>,
+    /// When requests were refused with 429, over the last [`PACE_PERIOD`].
+    refused: VecDeque<Instant>,
 }
 
 #[derive(Debug)]
@@ -137,6 +143,7 @@ impl Limiter {
                 cut: None,
                 next_send: now,
                 accepted: VecDeque::new(),
+                refused: VecDeque::new(),
             },
         }
     }
@@ -186,9 +193,15 @@ impl Limiter {
 
     fn pace_answer(&mut self, now: Instant, signal: Signal) {
         let p = &mut self.pace;
-        while p.accepted.front().is_some_and(|&t| now.duration_since(t) > PACE_PERIOD) {
-            p.accepted.pop_front();
+        for q in [&mut p.accepted, &mut p.refused] {
+            while q.front().is_some_and(|&t| now.duration_since(t) > PACE_PERIOD) {
+                q.pop_front();
+            }
         }
+        if signal == Signal::Throttled {
+            p.refused.push_back(now);
+        }
+        let answers = p.accepted.len() + p.refused.len();
         match signal {
             Signal::Accepted => {
                 p.accepted.push_back(now);
@@ -200,6 +213,7 @@ impl Limiter {
             }
             Signal::Throttled
                 if p.accepted.len() >= PACE_MIN_EVIDENCE
+                    && p.refused.len() * PACE_REFUSED_SHARE >= answers
                     && p.cut.is_none_or(|c| now.duration_since(c) >= PACE_PERIOD) =>
             {
                 // What the service took over the last second.
@@ -377,18 +391,26 @@ mod tests {
     }
 
     #[test]
-    fn throttling_with_nothing_accepted_sets_no_pace_and_a_503_never_does() {
+    fn sporadic_429s_a_429_with_nothing_accepted_and_503s_set_no_pace() {
         let t0 = Instant::now();
         let mut l = Limiter::new(Concurrency::Adaptive, 16, t0);
         l.on_answer(t0 + ms(1), ms(1), Signal::Throttled);
         assert_eq!(l.pace(), None, "no rate to pace by yet");
-        for i in 2..10 {
+        // One 429 among twenty answers: a fault, not a rate.
+        for i in 2..20 {
             l.on_answer(t0 + ms(i), ms(1), Signal::Accepted);
         }
-        l.on_answer(t0 + ms(10), ms(1), Signal::Overloaded);
+        l.on_answer(t0 + ms(20), ms(1), Signal::Throttled);
+        assert_eq!(l.pace(), None, "sporadic");
+        for i in 21..30 {
+            l.on_answer(t0 + ms(i), ms(1), Signal::Overloaded);
+        }
         assert_eq!(l.pace(), None, "503 is not a rate");
-        l.on_answer(t0 + ms(11), ms(1), Signal::Throttled);
-        assert_eq!(l.pace(), Some(8.0 * 0.9));
+        // Refusals pile up: 18 accepted in the last second, then a fifth refused.
+        for i in 30..33 {
+            l.on_answer(t0 + ms(i), ms(1), Signal::Throttled);
+        }
+        assert_eq!(l.pace(), Some(18.0 * 0.9));
     }
 
     #[test]
