@@ -21,6 +21,7 @@ fn config(endpoint: &str, token: &str, dir: &str) -> Config {
         .token(token)
         .linger(Duration::from_millis(2))
         .batch_max_events(50)
+        .batch_max_bytes(64 * 1024)
         .queue_bytes(512 * 1024)
         .overflow(Overflow::Block {
             max: Duration::from_secs(5),

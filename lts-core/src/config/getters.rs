@@ -21,7 +21,7 @@ impl Config {
     /// #     .log_stream_id("0a1b2c3d-0000-4000-8000-000000000002")
     /// #     .build()?;
     /// assert_eq!(config.project_id(), "0123456789abcdef0123456789abcdef");
-    /// assert_eq!(config.batch_max_events(), 4096); // the default
+    /// assert_eq!(config.batch_max_events(), 8192); // the default
     /// assert_eq!(config.labels().count(), 0);
     /// # Ok::<(), lts_core::Error>(())
     /// ```
