@@ -99,15 +99,11 @@ fn a_signed_request_is_not_replayed_elsewhere() {
     assert!(endpoint.seen()[0].header("authorization").is_some());
 }
 
-#[test]
-fn iam_redirecting_the_password_elsewhere_is_not_followed() {
-    let other = elsewhere();
-    let iam = Origin::http(307, redirect_to(&other, "http"));
-    let endpoint = elsewhere();
+/// Ships one record with `builder` (2 quick tries), flushes and shuts down;
+/// returns the flush's result and the diagnostics.
+fn ship_one(builder: lts_core::ConfigBuilder) -> (Result<(), FlushError>, common::Seen) {
     let (seen, h) = hook();
-    let config = ids(format!("http://127.0.0.1:{}", endpoint.port))
-        .iam("user", "PASSWORD-SECRET-xyz", "domain")
-        .iam_endpoint(format!("http://127.0.0.1:{}", iam.port))
+    let config = builder
         .retry(retry(2))
         .linger(Duration::from_millis(5))
         .error_hook(h)
@@ -117,8 +113,22 @@ fn iam_redirecting_the_password_elsewhere_is_not_followed() {
     shipper
         .send(Record::new(shipper.now_ns(), Level::Info, "t", "m"))
         .unwrap();
-    assert_eq!(shipper.flush(Duration::from_secs(5)), Err(FlushError::Lost { lost: 1 }));
+    let flushed = shipper.flush(Duration::from_secs(5));
     drop(guard);
+    (flushed, seen)
+}
+
+#[test]
+fn iam_redirecting_the_password_elsewhere_is_not_followed() {
+    let other = elsewhere();
+    let iam = Origin::http(307, redirect_to(&other, "http"));
+    let endpoint = elsewhere();
+    let (flushed, seen) = ship_one(
+        ids(format!("http://127.0.0.1:{}", endpoint.port))
+            .iam("user", "PASSWORD-SECRET-xyz", "domain")
+            .iam_endpoint(format!("http://127.0.0.1:{}", iam.port)),
+    );
+    assert_eq!(flushed, Err(FlushError::Lost { lost: 1 }));
     assert_eq!(other.seen().len(), 0, "the password followed the redirect");
     assert_eq!(endpoint.seen().len(), 0, "nothing is sent without a token");
     assert!(iam.seen()[0].body.windows(8).any(|w| w == b"PASSWORD"));
@@ -132,20 +142,8 @@ fn iam_redirecting_the_password_elsewhere_is_not_followed() {
 #[test]
 fn an_untrusted_certificate_is_reported_as_one_and_names_the_fix() {
     let endpoint = Origin::https(200, vec![]);
-    let (seen, h) = hook();
-    let config = ids(format!("https://127.0.0.1:{}", endpoint.port))
-        .token(TOKEN)
-        .retry(retry(2))
-        .linger(Duration::from_millis(5))
-        .error_hook(h)
-        .build()
-        .unwrap();
-    let (shipper, guard) = Shipper::start(config).unwrap();
-    shipper
-        .send(Record::new(shipper.now_ns(), Level::Info, "t", "m"))
-        .unwrap();
-    assert_eq!(shipper.flush(Duration::from_secs(5)), Err(FlushError::Lost { lost: 1 }));
-    drop(guard);
+    let (flushed, seen) = ship_one(ids(format!("https://127.0.0.1:{}", endpoint.port)).token(TOKEN));
+    assert_eq!(flushed, Err(FlushError::Lost { lost: 1 }));
     assert_eq!(endpoint.seen().len(), 0);
     let exhausted = kinds(&seen, DiagnosticKind::RetriesExhausted);
     assert_eq!(exhausted.len(), 1, "{exhausted:?}");
@@ -160,16 +158,11 @@ fn an_untrusted_certificate_is_reported_as_one_and_names_the_fix() {
 #[test]
 fn a_leaf_certificate_given_as_ca_file_is_trusted() {
     let endpoint = Origin::https(200, vec![]);
-    let config = ids(format!("https://127.0.0.1:{}", endpoint.port))
-        .token(TOKEN)
-        .ca_file(origin::cert_path())
-        .linger(Duration::from_millis(5))
-        .build()
-        .unwrap();
-    let (shipper, _guard) = Shipper::start(config).unwrap();
-    shipper
-        .send(Record::new(shipper.now_ns(), Level::Info, "t", "m"))
-        .unwrap();
-    assert_eq!(shipper.flush(Duration::from_secs(5)), Ok(()));
+    let (flushed, _) = ship_one(
+        ids(format!("https://127.0.0.1:{}", endpoint.port))
+            .token(TOKEN)
+            .ca_file(origin::cert_path()),
+    );
+    assert_eq!(flushed, Ok(()));
     assert_eq!(endpoint.seen().len(), 1);
 }
