@@ -10,8 +10,9 @@
 //!
 //! The caller pays for a [`Record`] and a channel send; one background
 //! thread formats ([`Format`]), batches (by count, bytes and linger),
-//! compresses (gzip), sends (ureq, with retries, backoff and jitter) and
-//! keeps count ([`Stats`]). Memory is bounded by a byte budget; what cannot
+//! compresses (gzip) and keeps count ([`Stats`]); sender threads deliver
+//! (ureq, several requests at once as the service allows, with retries,
+//! backoff and jitter). Memory is bounded by a byte budget; what cannot
 //! be kept is dropped and counted, never lost silently.
 //!
 //! Most programs use it through `lts-log` or `lts-tracing`. Directly:
@@ -39,8 +40,9 @@
 //!   answer goes to the error hook. It is never retried: the same body
 //!   would be refused again.
 //! - 401, 408, 429, 5xx, timeouts and connection errors: retried with
-//!   exponential backoff and jitter ([`RetryPolicy`]), in order: later
-//!   batches wait behind the first, so LTS receives events in time order.
+//!   exponential backoff and jitter ([`RetryPolicy`]); a batch waiting for
+//!   its retry does not hold back the others (each event carries its own
+//!   time and LTS sorts by it; `max_in_flight(1)` keeps the order sealed).
 //!   Out of tries, the batch is dropped and counted.
 //! - The queue budget ([`ConfigBuilder::queue_bytes`]) covers queued records
 //!   and batches awaiting delivery. When it is used up, `send` drops the new
