@@ -351,7 +351,10 @@ impl Storm {
     /// compare-and-swap on the window makes one thread the reporter.
     fn report_if_due(&self, slot: &Slot, now_ns: u64, emit: &dyn Fn(Record) -> bool) {
         let window = slot.window.load(Ordering::Acquire);
-        if now_ns.saturating_sub(window) < self.per_ns {
+        // 0: the thread that started the call site's first storm has not
+        // stamped its window yet (another thread's refusal raced it): not
+        // due, or the storm would be reported at once and again later.
+        if window == 0 || now_ns.saturating_sub(window) < self.per_ns {
             return;
         }
         if slot
@@ -503,6 +506,25 @@ mod tests {
             assert_eq!(e.setting(), Some("LTS_RATE_LIMIT"), "{bad}");
             assert!(e.to_string().contains(&format!("{bad:?}")), "{e}");
         }
+    }
+
+    #[test]
+    fn a_refusal_racing_the_first_one_of_a_storm_does_not_report_it_early() {
+        let storm = Storm::new(RateLimit::per_second(10).unwrap());
+        let reports = RefCell::new(Vec::new());
+        let emit = |r: Record| {
+            reports.borrow_mut().push(r);
+            true
+        };
+        let t0 = 5 * SEC;
+        let slot = storm.slot(key(1), || site(1)).unwrap();
+        // Thread A counted the storm's first refusal but has not stamped
+        // its window yet; thread B refuses the next record now.
+        slot.pending.store(1, Ordering::Release);
+        storm.unreported.store(1, Ordering::Release);
+        storm.refuse(slot, t0, &emit);
+        assert!(reports.borrow().is_empty(), "reported at once, and again later");
+        assert_eq!(slot.pending.load(Ordering::Acquire), 2);
     }
 
     #[test]
