@@ -165,6 +165,10 @@ fn drop_newest_accounting_balances_at_every_flush_and_every_drop_is_reported_in_
     let (seen, hook) = hook();
     let (shipper, _guard) = Shipper::start(
         config(&mock)
+            // The faults below aim at one batch each ("three 503s: a batch
+            // out of its three tries"): one request out at a time, so a
+            // loaded machine cannot spread them over several batches.
+            .max_in_flight(1)
             .queue_bytes(64 * 1024)
             .batch_max_bytes(16 * 1024)
             .overflow(Overflow::DropNewest)

@@ -263,7 +263,8 @@ fn a_400_is_not_retried_and_is_counted() {
 #[test]
 fn a_503_twice_then_200_delivers_everything_exactly_once_with_the_same_bytes() {
     let mock = MockLts::start().unwrap();
-    let (shipper, _guard) = Shipper::start(config(&mock).build().unwrap()).unwrap();
+    // The faults aim at one batch: one request out at a time.
+    let (shipper, _guard) = Shipper::start(config(&mock).max_in_flight(1).build().unwrap()).unwrap();
     mock.faults().fail_next(2, 503);
     let mut times = Vec::new();
     for i in 0..50 {
@@ -293,7 +294,8 @@ fn a_503_twice_then_200_delivers_everything_exactly_once_with_the_same_bytes() {
 #[test]
 fn retries_end_after_the_configured_tries_and_the_batch_is_counted() {
     let mock = MockLts::start().unwrap();
-    let (shipper, _guard) = Shipper::start(config(&mock).build().unwrap()).unwrap();
+    // The faults aim at one batch: one request out at a time.
+    let (shipper, _guard) = Shipper::start(config(&mock).max_in_flight(1).build().unwrap()).unwrap();
     mock.faults().fail_next(4, 500);
     for i in 0..5 {
         shipper.send(record(&shipper, format!("{i}"))).unwrap();
