@@ -360,8 +360,32 @@ fn lts_core_direct(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
 }
 
 fn lts_log(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
+    lts_log_with(opts, threads, "lts-log", None)
+}
+
+fn lts_log_rate_limited(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
+    lts_log_with(opts, threads, "lts-log +rate_limit (admits all)", Some(admit_all()))
+}
+
+/// The default configuration pointed at `mock`, with `rate_limit` if any.
+fn config_with(mock: &MockLts, rate_limit: Option<RateLimit>) -> Result<Config, BoxError> {
+    let mut builder = examples::mock_config(mock);
+    if let Some(limit) = rate_limit {
+        builder = builder.rate_limit(limit);
+    }
+    Ok(builder.build()?)
+}
+
+fn lts_log_with(
+    opts: &Opts,
+    threads: usize,
+    name: &'static str,
+    rate_limit: Option<RateLimit>,
+) -> Result<Row, BoxError> {
     let mock = counting_mock()?;
-    let (logger, guard) = LtsLogger::builder(mock_config(&mock)?).filter("info").build()?;
+    let (logger, guard) = LtsLogger::builder(config_with(&mock, rate_limit)?)
+        .filter("info")
+        .build()?;
     log::set_max_level(logger.max_level());
     let m = measure(
         opts,
@@ -370,7 +394,7 @@ fn lts_log(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
         |ms| log::info!(logger: &logger, user_id = 42u64, path = "/api/v1/items"; "request handled in {} ms", ms),
         |_| logger.shipper().stats().pending(),
     );
-    let row = lts_row("lts-log", threads, m, logger.shipper(), &mock);
+    let row = lts_row(name, threads, m, logger.shipper(), &mock);
     drop(guard);
     mock.shutdown();
     Ok(row)
@@ -382,8 +406,21 @@ fn tracing_event(ms: u64) {
 }
 
 fn lts_tracing(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
+    lts_tracing_with(opts, threads, "lts-tracing", None)
+}
+
+fn lts_tracing_rate_limited(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
+    lts_tracing_with(opts, threads, "lts-tracing +rate_limit (admits all)", Some(admit_all()))
+}
+
+fn lts_tracing_with(
+    opts: &Opts,
+    threads: usize,
+    name: &'static str,
+    rate_limit: Option<RateLimit>,
+) -> Result<Row, BoxError> {
     let mock = counting_mock()?;
-    let (layer, guard) = lts_tracing::layer(mock_config(&mock)?)?;
+    let (layer, guard) = lts_tracing::layer(config_with(&mock, rate_limit)?)?;
     let shipper = layer.shipper().clone();
     let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
     let m = measure(
@@ -393,7 +430,7 @@ fn lts_tracing(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
         tracing_event,
         |_| shipper.stats().pending(),
     );
-    let row = lts_row("lts-tracing", threads, m, &shipper, &mock);
+    let row = lts_row(name, threads, m, &shipper, &mock);
     drop(dispatch);
     drop(guard);
     mock.shutdown();
@@ -450,44 +487,6 @@ fn peer(opts: &Opts, threads: usize, lossy: bool) -> Row {
 /// site): the row pays the check, never a refusal.
 fn admit_all() -> RateLimit {
     RateLimit::new(u32::MAX, Duration::from_secs(1)).expect("a valid rate")
-}
-
-fn lts_log_rate_limited(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
-    let mock = counting_mock()?;
-    let config = examples::mock_config(&mock).rate_limit(admit_all()).build()?;
-    let (logger, guard) = LtsLogger::builder(config).filter("info").build()?;
-    log::set_max_level(logger.max_level());
-    let m = measure(
-        opts,
-        threads,
-        || (),
-        |ms| log::info!(logger: &logger, user_id = 42u64, path = "/api/v1/items"; "request handled in {} ms", ms),
-        |_| logger.shipper().stats().pending(),
-    );
-    let row = lts_row("lts-log +rate_limit (admits all)", threads, m, logger.shipper(), &mock);
-    drop(guard);
-    mock.shutdown();
-    Ok(row)
-}
-
-fn lts_tracing_rate_limited(opts: &Opts, threads: usize) -> Result<Row, BoxError> {
-    let mock = counting_mock()?;
-    let config = examples::mock_config(&mock).rate_limit(admit_all()).build()?;
-    let (layer, guard) = lts_tracing::layer(config)?;
-    let shipper = layer.shipper().clone();
-    let dispatch = Dispatch::new(tracing_subscriber::registry().with(layer));
-    let m = measure(
-        opts,
-        threads,
-        || tracing::dispatcher::set_default(&dispatch),
-        tracing_event,
-        |_| shipper.stats().pending(),
-    );
-    let row = lts_row("lts-tracing +rate_limit (admits all)", threads, m, &shipper, &mock);
-    drop(dispatch);
-    drop(guard);
-    mock.shutdown();
-    Ok(row)
 }
 
 /// A `debug!` that lts-log's filter (`info`) refuses, with `log`'s own

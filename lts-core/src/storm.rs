@@ -495,6 +495,13 @@ mod tests {
             .sum()
     }
 
+    /// An `emit` that keeps every report in `reports` and takes it.
+    fn collect(reports: &RefCell<Vec<Record>>) -> impl Fn(Record) -> bool + '_ {
+        move |r| {
+            reports.borrow_mut().push(r);
+            true
+        }
+    }
     #[test]
     fn rate_limits_parse_and_name_the_variable_when_malformed() {
         assert_eq!("200/s".parse(), Ok(RateLimit::per_second(200).unwrap()));
@@ -512,10 +519,7 @@ mod tests {
     fn a_refusal_racing_the_first_one_of_a_storm_does_not_report_it_early() {
         let storm = Storm::new(RateLimit::per_second(10).unwrap());
         let reports = RefCell::new(Vec::new());
-        let emit = |r: Record| {
-            reports.borrow_mut().push(r);
-            true
-        };
+        let emit = collect(&reports);
         let t0 = 5 * SEC;
         let slot = storm.slot(key(1), || site(1)).unwrap();
         // Thread A counted the storm's first refusal but has not stamped
@@ -531,10 +535,7 @@ mod tests {
     fn a_burst_of_count_passes_then_one_per_interval() {
         let storm = Storm::new(RateLimit::per_second(10).unwrap());
         let reports = RefCell::new(Vec::new());
-        let emit = |r: Record| {
-            reports.borrow_mut().push(r);
-            true
-        };
+        let emit = collect(&reports);
         let t0 = 5 * SEC;
         let admitted = (0..100).filter(|_| storm.admit(key(1), t0, || site(1), &emit)).count();
         assert_eq!(admitted, 10);
@@ -569,10 +570,7 @@ mod tests {
     fn a_storm_that_stopped_is_reported_by_the_next_record_from_anywhere_or_at_flush() {
         let storm = Storm::new(RateLimit::per_second(1).unwrap());
         let reports = RefCell::new(Vec::new());
-        let emit = |r: Record| {
-            reports.borrow_mut().push(r);
-            true
-        };
+        let emit = collect(&reports);
         for _ in 0..5 {
             storm.admit(key(7), SEC, || site(7), &emit);
         }
@@ -599,10 +597,7 @@ mod tests {
         }
         storm.report_all(SEC, &|_| false);
         let reports = RefCell::new(Vec::new());
-        storm.report_all(SEC, &|r| {
-            reports.borrow_mut().push(r);
-            true
-        });
+        storm.report_all(SEC, &collect(&reports));
         assert_eq!(suppressed_in(&reports.borrow()), 2);
     }
 
