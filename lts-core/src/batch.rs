@@ -22,6 +22,8 @@ pub(crate) struct Builder {
     first_time_ns: u64,
     /// `len_with(0)` of an empty body: the overhead of a one-event batch.
     empty_len: usize,
+    /// What closes the body after `"labels":` (see [`crate::encode::batch_tail`]).
+    tail: String,
 }
 
 /// What [`Builder::take`] hands over for sealing.
@@ -36,9 +38,12 @@ pub(crate) struct Sealed {
 }
 
 impl Builder {
-    pub(crate) fn new(api: Api, labels_json: &str, max_events: usize, max_bytes: usize, linger: Duration) -> Builder {
-        let body = Body::new(api, labels_json);
+    /// An empty batch whose body ends with `tail` (its labels, and its
+    /// tenant when one is set).
+    pub(crate) fn new(api: Api, tail: String, max_events: usize, max_bytes: usize, linger: Duration) -> Builder {
+        let body = Body::new(api, &tail);
         Builder {
+            tail,
             empty_len: body.len_with(0),
             body,
             max_events,
@@ -102,11 +107,11 @@ impl Builder {
     }
 
     /// Takes the open batch's content, leaving it empty.
-    pub(crate) fn take(&mut self, labels_json: &str) -> Sealed {
+    pub(crate) fn take(&mut self) -> Sealed {
         let events = self.body.events() as u64;
         self.opened = None;
         Sealed {
-            raw: self.body.finish(labels_json),
+            raw: self.body.finish(&self.tail),
             events,
             internal: std::mem::take(&mut self.internal),
             first_time_ns: self.first_time_ns,
@@ -122,7 +127,7 @@ mod tests {
 
     #[test]
     fn the_event_cap_and_the_byte_cap_are_both_enforced() {
-        let mut b = Builder::new(Api::HighAccuracy, "{}", 3, 10_000, Duration::from_secs(1));
+        let mut b = Builder::new(Api::HighAccuracy, "{}".into(), 3, 10_000, Duration::from_secs(1));
         let now = Instant::now();
         for _ in 0..3 {
             assert!(b.fits(10));
@@ -130,11 +135,11 @@ mod tests {
         }
         assert!(!b.fits(10));
         assert!(b.is_full());
-        let sealed = b.take("{}");
+        let sealed = b.take();
         assert_eq!((sealed.events, sealed.reserved), (3, 15));
         assert!(b.is_empty() && b.linger_deadline().is_none());
 
-        let mut b = Builder::new(Api::HighAccuracy, "{}", 100, 200, Duration::from_secs(1));
+        let mut b = Builder::new(Api::HighAccuracy, "{}".into(), 100, 200, Duration::from_secs(1));
         let mut n = 0;
         while b.fits(30) {
             b.push(
@@ -146,14 +151,14 @@ mod tests {
             );
             n += 1;
         }
-        let raw = b.take("{}").raw;
+        let raw = b.take().raw;
         assert!(raw.len() <= 200, "{}", raw.len());
         assert!(n >= 2);
     }
 
     #[test]
     fn linger_deadline_starts_with_the_first_event() {
-        let mut b = Builder::new(Api::Standard, "{}", 10, 1000, Duration::from_millis(250));
+        let mut b = Builder::new(Api::Standard, "{}".into(), 10, 1000, Duration::from_millis(250));
         let t0 = Instant::now();
         b.push(1, "\"a\"", 1, false, t0);
         b.push(2, "\"b\"", 1, false, t0 + Duration::from_millis(100));

@@ -24,6 +24,7 @@ use crate::error::{Error, ErrorKind};
 use crate::format::Format;
 use crate::payload::Compression;
 use crate::proxy::Proxy;
+use crate::route::Route;
 use crate::secret::Secret;
 use crate::storm::RateLimit;
 use crate::tls::{ClientCertFiles, Tls, TlsRoots};
@@ -163,7 +164,14 @@ const SETTING_VARS: &[(&str, &str)] = &[
     ("max_in_flight", "LTS_MAX_IN_FLIGHT"),
     ("concurrency", "LTS_CONCURRENCY"),
     ("rate_limit", "LTS_RATE_LIMIT"),
+    ("route", "LTS_ROUTES"),
+    ("label_field", "LTS_LABEL_FIELDS"),
+    ("tenant_project_id", "LTS_TENANT_PROJECT_ID"),
+    ("max_open_batches", "LTS_MAX_OPEN_BATCHES"),
 ];
+
+/// Open batches at most, by default (see [`ConfigBuilder::max_open_batches`]).
+pub const DEFAULT_MAX_OPEN_BATCHES: usize = 256;
 
 /// The shipper's configuration. Build one with [`Config::builder`] or
 /// [`Config::from_env`].
@@ -202,6 +210,10 @@ const SETTING_VARS: &[(&str, &str)] = &[
 /// | CA file | [`ca_file`](ConfigBuilder::ca_file) | `LTS_CA_FILE` | none |
 /// | skip TLS verification | [`danger_accept_invalid_certs`](ConfigBuilder::danger_accept_invalid_certs) | `LTS_INSECURE_SKIP_VERIFY` (`true`/`false`) | false |
 /// | rate limit per call site | [`rate_limit`](ConfigBuilder::rate_limit) | `LTS_RATE_LIMIT` (`200/s`, `N/m`, `N/h`) | off |
+/// | routes to other streams | [`route`](ConfigBuilder::route) | `LTS_ROUTES` (`audit=STREAM,*@error=GROUP/STREAM`) | none |
+/// | fields whose values label batches | [`label_field`](ConfigBuilder::label_field) | `LTS_LABEL_FIELDS` (`tenant,region`) | none |
+/// | open batches at most | [`max_open_batches`](ConfigBuilder::max_open_batches) | `LTS_MAX_OPEN_BATCHES` | 256 |
+/// | tenant project id in the body | [`tenant_project_id`](ConfigBuilder::tenant_project_id) | `LTS_TENANT_PROJECT_ID` | not sent |
 ///
 /// # Example
 ///
@@ -255,6 +267,10 @@ pub struct Config {
     /// so errors name variables rather than builder methods.
     pub(crate) from_env: bool,
     pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) routes: Vec<Route>,
+    pub(crate) label_fields: Vec<String>,
+    pub(crate) tenant_project_id: Option<String>,
+    pub(crate) max_open_batches: usize,
 }
 
 impl fmt::Debug for Config {
@@ -286,6 +302,10 @@ impl fmt::Debug for Config {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("clock", &self.clock)
             .field("rate_limit", &self.rate_limit)
+            .field("routes", &self.routes)
+            .field("label_fields", &self.label_fields)
+            .field("tenant_project_id", &self.tenant_project_id)
+            .field("max_open_batches", &self.max_open_batches)
             .finish_non_exhaustive()
     }
 }
@@ -315,15 +335,10 @@ impl Config {
     }
 
     /// The full URL of the reporting API in use.
+    /// (the default stream's; each route has its own).
     pub fn report_url(&self) -> String {
-        let suffix = match self.api {
-            Api::HighAccuracy => "/high-accuracy",
-            Api::Standard => "",
-        };
-        format!(
-            "{}/v2/{}/lts/groups/{}/streams/{}/tenant/contents{suffix}",
-            self.endpoint, self.project_id, self.log_group_id, self.log_stream_id
-        )
+        let path = crate::destination::report_path(&self.project_id, &self.log_group_id, &self.log_stream_id, self.api);
+        format!("{}{path}", self.endpoint)
     }
 
     /// Replaces the log line format. For the front ends' own builders
@@ -406,6 +421,10 @@ pub struct ConfigBuilder {
     clock: ClockMode,
     error_hook: ErrorHook,
     rate_limit: Option<RateLimit>,
+    routes: Vec<Route>,
+    label_fields: Vec<String>,
+    tenant_project_id: Option<String>,
+    max_open_batches: usize,
 }
 
 impl Default for ConfigBuilder {
@@ -446,6 +465,10 @@ impl Default for ConfigBuilder {
             clock: ClockMode::default(),
             error_hook: ErrorHook::default(),
             rate_limit: None,
+            routes: Vec::new(),
+            label_fields: Vec::new(),
+            tenant_project_id: None,
+            max_open_batches: DEFAULT_MAX_OPEN_BATCHES,
         }
     }
 }
@@ -550,6 +573,54 @@ impl ConfigBuilder {
     pub fn labels<K: Into<String>, V: Into<String>>(mut self, labels: impl IntoIterator<Item = (K, V)>) -> Self {
         self.labels
             .extend(labels.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Adds a route: records it matches go to its stream rather than the
+    /// default one (the first route that matches wins; see [`Route`]).
+    /// `LTS_ROUTES` from the environment.
+    pub fn route(mut self, route: Route) -> Self {
+        self.routes.push(route);
+        self
+    }
+
+    /// Adds routes, tried in order after those already added.
+    pub fn routes(mut self, routes: impl IntoIterator<Item = Route>) -> Self {
+        self.routes.extend(routes);
+        self
+    }
+
+    /// A record field whose value becomes a label of the batch the record
+    /// travels in (`tenant`: records of different tenants travel in
+    /// different batches, each labelled `tenant=<value>`). Looked up among
+    /// the record's fields, then its spans' fields, innermost first; a
+    /// record without it travels without that label. `LTS_LABEL_FIELDS`
+    /// (names separated by commas) from the environment.
+    ///
+    /// How many batches can be open at once is bounded
+    /// ([`max_open_batches`](Self::max_open_batches)).
+    pub fn label_field(mut self, name: impl Into<String>) -> Self {
+        self.label_fields.push(name.into());
+        self
+    }
+
+    /// The most batches open at once, one per route and set of label
+    /// values (default 256). A record that would open one more travels in
+    /// its route's overflow batch instead, whose label fields all say
+    /// `"(overflow)"`; it is counted in [`Stats::label_overflow`](crate::Stats::label_overflow)
+    /// and reported to the error hook. Nothing is dropped. At least 1.
+    /// `LTS_MAX_OPEN_BATCHES` from the environment.
+    pub fn max_open_batches(mut self, n: usize) -> Self {
+        self.max_open_batches = n;
+        self
+    }
+
+    /// The `tenant_project_id` sent in every body (a route can name its
+    /// own): the project the logs are reported for, when that is not the
+    /// project of the endpoint's credentials. 32 characters.
+    /// `LTS_TENANT_PROJECT_ID` from the environment.
+    pub fn tenant_project_id(mut self, id: impl Into<String>) -> Self {
+        self.tenant_project_id = Some(id.into());
         self
     }
 
@@ -952,6 +1023,29 @@ impl ConfigBuilder {
             },
         )?;
         crate::proxy::check(&self.proxy, name("proxy", "LTS_PROXY"))?;
+        let tenant_setting = name("tenant_project_id", "LTS_TENANT_PROJECT_ID");
+        if let Some(t) = &self.tenant_project_id {
+            check_id(tenant_setting, t, IdShape::Project)?;
+        }
+        let fields_setting = name("label_field", "LTS_LABEL_FIELDS");
+        for (i, f) in self.label_fields.iter().enumerate() {
+            if f.is_empty() {
+                return Err(Error::invalid(fields_setting, "a label field name is empty"));
+            }
+            if self.label_fields[..i].contains(f) {
+                return Err(Error::invalid(fields_setting, format!("the label field {f:?} is named twice")));
+            }
+        }
+        if self.max_open_batches == 0 {
+            return Err(Error::invalid(
+                name("max_open_batches", "LTS_MAX_OPEN_BATCHES"),
+                "expected at least 1",
+            ));
+        }
+        let routes_setting = name("route", "LTS_ROUTES");
+        for (i, r) in self.routes.iter().enumerate() {
+            check_route(routes_setting, i, r, &labels, &self.label_fields)?;
+        }
         Ok(Config {
             endpoint,
             project_id,
@@ -983,8 +1077,51 @@ impl ConfigBuilder {
             error_hook: self.error_hook,
             from_env,
             rate_limit: self.rate_limit,
+            routes: self.routes,
+            label_fields: self.label_fields,
+            tenant_project_id: self.tenant_project_id,
+            max_open_batches: self.max_open_batches,
         })
     }
+}
+
+/// Checks route `i`: its ids, its prefix and its labels (with the common
+/// ones and the label fields, at most [`MAX_LABELS`]). The error names the
+/// route as `LTS_ROUTES` writes it.
+fn check_route(
+    setting: &str,
+    i: usize,
+    r: &Route,
+    common: &BTreeMap<String, String>,
+    label_fields: &[String],
+) -> Result<(), Error> {
+    let entry = r.describe();
+    let fail = |why: String| Error::invalid(setting, format!("route {} ({entry:?}): {why}", i + 1));
+    if r.target_prefix().is_empty() {
+        return Err(fail("the target prefix is empty (`*` matches every target)".into()));
+    }
+    if let Some(g) = r.log_group_id() {
+        check_id("log group id", g, IdShape::Uuid).map_err(|e| fail(e.to_string()))?;
+    }
+    check_id("log stream id", r.log_stream_id(), IdShape::Uuid).map_err(|e| fail(e.to_string()))?;
+    if let Some(t) = r.tenant_project_id() {
+        check_id("tenant_project_id", t, IdShape::Project).map_err(|e| fail(e.to_string()))?;
+    }
+    let mut keys: std::collections::BTreeSet<&str> = common.keys().map(String::as_str).collect();
+    for (k, _) in r.labels() {
+        if k.is_empty() {
+            return Err(fail("a label key is empty".into()));
+        }
+        keys.insert(k);
+    }
+    keys.extend(label_fields.iter().map(String::as_str));
+    if keys.len() > MAX_LABELS {
+        return Err(fail(format!(
+            "{} labels with the common ones and the label fields; LTS accepts at most {MAX_LABELS}",
+            keys.len()
+        )));
+    }
+    Ok(())
 }
 
 fn required<T>(value: Option<T>, setting: &str) -> Result<T, Error> {

@@ -48,6 +48,10 @@ pub enum DiagnosticKind {
     Shutdown,
     /// The disk spool: batches kept there, or damaged batches skipped.
     Spool,
+    /// Records whose label values would have opened more batches than
+    /// `max_open_batches` allows travelled in their route's overflow batch
+    /// (labels `"(overflow)"`); nothing was dropped.
+    LabelOverflow,
 }
 
 /// One diagnostic from the worker.

@@ -219,6 +219,17 @@ pub(crate) fn labels_json(labels: &BTreeMap<String, String>) -> String {
     out
 }
 
+/// What closes a batch's body after `"labels":`: the labels object, and
+/// `,"tenant_project_id":"..."` when one is set.
+pub(crate) fn batch_tail(labels: &BTreeMap<String, String>, tenant_project_id: Option<&str>) -> String {
+    let mut out = labels_json(labels);
+    if let Some(t) = tenant_project_id {
+        out.push_str(",\"tenant_project_id\":");
+        write_json_str(&mut out, t);
+    }
+    out
+}
+
 /// A request body being written, one escaped line at a time.
 ///
 /// High-accuracy: `{"contents":[{"log_time_ns":N,"log":"..."},...],"labels":{...}}`.

@@ -131,6 +131,20 @@ pub(crate) fn read(lookup: &dyn Fn(&str) -> Option<String>) -> Result<ConfigBuil
     if let Some(v) = get("LTS_LABELS") {
         b = b.labels(labels_var("LTS_LABELS", &v)?);
     }
+    if let Some(v) = get("LTS_ROUTES") {
+        b = b.routes(crate::route::parse_routes("LTS_ROUTES", &v)?);
+    }
+    if let Some(v) = get("LTS_LABEL_FIELDS") {
+        for name in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            b = b.label_field(name);
+        }
+    }
+    if let Some(v) = get("LTS_TENANT_PROJECT_ID") {
+        b = b.tenant_project_id(v.trim());
+    }
+    if let Some(v) = get("LTS_MAX_OPEN_BATCHES") {
+        b = b.max_open_batches(usize_var("LTS_MAX_OPEN_BATCHES", &v)?);
+    }
     if let Some(v) = get("LTS_API") {
         b = b.api(choice(
             "LTS_API",
@@ -306,8 +320,24 @@ mod tests {
             ("LTS_GZIP_LEVEL", "6"),
             ("LTS_MAX_LINE_BYTES", "4096"),
             ("LTS_RATE_LIMIT", "200/s"),
+            ("LTS_ROUTES", "audit=0a1b2c3d-0000-4000-8000-000000000003, *@warn=0a1b2c3d-0000-4000-8000-000000000004/0a1b2c3d-0000-4000-8000-000000000005"),
+            ("LTS_LABEL_FIELDS", "tenant, region"),
+            ("LTS_TENANT_PROJECT_ID", "fedcba9876543210fedcba9876543210"),
+            ("LTS_MAX_OPEN_BATCHES", "50"),
         ])
         .unwrap();
+        assert_eq!(
+            c.routes,
+            vec![
+                crate::Route::new("audit", "0a1b2c3d-0000-4000-8000-000000000003"),
+                crate::Route::new("*", "0a1b2c3d-0000-4000-8000-000000000005")
+                    .with_min_level(crate::Level::Warn)
+                    .with_log_group_id("0a1b2c3d-0000-4000-8000-000000000004"),
+            ]
+        );
+        assert_eq!(c.label_fields, ["tenant", "region"]);
+        assert_eq!(c.tenant_project_id.as_deref(), Some("fedcba9876543210fedcba9876543210"));
+        assert_eq!(c.max_open_batches, 50);
         assert_eq!(c.rate_limit, crate::RateLimit::per_second(200));
         assert_eq!(c.endpoint, "http://127.0.0.1:8102");
         assert_eq!(c.labels.len(), 2);
@@ -379,6 +409,12 @@ mod tests {
             ("LTS_BATCH_MAX_EVENTS", "0", "LTS_BATCH_MAX_EVENTS: expected at least 1"),
             ("LTS_RATE_LIMIT", "200/d", "LTS_RATE_LIMIT: expected N/s, N/m or N/h with N at least 1 (like 200/s), got \"200/d\""),
             ("LTS_CA_FILE", "/nonexistent/ca.pem", "LTS_CA_FILE: cannot use CA file /nonexistent/ca.pem"),
+            ("LTS_ROUTES", "audit", "LTS_ROUTES: entry \"audit\": expected MATCH=DEST"),
+            ("LTS_ROUTES", "audit=0a1b2c3d-0000-4000-8000-00000000000", "LTS_ROUTES: route 1 (\"audit=0a1b2c3d-0000-4000-8000-00000000000\"): log stream id: expected 36 characters"),
+            ("LTS_ROUTES", "*@error=nogroup/0a1b2c3d-0000-4000-8000-000000000003", "LTS_ROUTES: route 1 (\"*@error=nogroup/0a1b2c3d-0000-4000-8000-000000000003\"): log group id: expected 36"),
+            ("LTS_LABEL_FIELDS", "tenant,tenant", "LTS_LABEL_FIELDS: the label field \"tenant\" is named twice"),
+            ("LTS_TENANT_PROJECT_ID", "abc", "LTS_TENANT_PROJECT_ID: expected 32 letters and digits"),
+            ("LTS_MAX_OPEN_BATCHES", "0", "LTS_MAX_OPEN_BATCHES: expected at least 1"),
         ];
         for (var, value, expected) in cases {
             let e = env(&[(var, value)]).unwrap_err();

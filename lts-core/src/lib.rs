@@ -100,6 +100,7 @@
 mod answer;
 mod auth;
 mod batch;
+mod batches;
 // Public only for the workspace's own tests and benches (`wall_ns`,
 // `now_ns`); users read the clock with `Shipper::now_ns`. Not part of the
 // stable API.
@@ -107,6 +108,7 @@ mod batch;
 pub mod clock;
 mod config;
 mod delivery;
+mod destination;
 mod diag;
 mod drops;
 mod encode;
@@ -122,6 +124,8 @@ mod outbox;
 mod payload;
 mod proxy;
 mod record;
+mod route;
+mod route_stats;
 mod secret;
 mod self_filter;
 mod shared;
@@ -138,8 +142,8 @@ mod worker;
 pub use auth::{Credentials, TokenProvider};
 pub use clock::ClockMode;
 pub use config::{
-    Concurrency, Config, ConfigBuilder, Overflow, RetryPolicy, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_IN_FLIGHT,
-    MAX_LABELS, MIN_BATCH_BYTES,
+    Concurrency, Config, ConfigBuilder, Overflow, RetryPolicy, DEFAULT_MAX_OPEN_BATCHES, MAX_BATCH_BYTES,
+    MAX_BATCH_EVENTS, MAX_IN_FLIGHT, MAX_LABELS, MIN_BATCH_BYTES,
 };
 pub use diag::{Diagnostic, DiagnosticKind};
 pub use encode::Api;
@@ -149,6 +153,8 @@ pub use live::Live;
 pub use payload::Compression;
 pub use proxy::Proxy;
 pub use record::{current_thread_name, Level, Record, SpanInfo};
+pub use route::Route;
+pub use route_stats::RouteStats;
 pub use secret::Secret;
 pub use self_filter::{is_left_out, is_shipper_thread};
 pub use shared::Stats;

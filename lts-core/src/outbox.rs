@@ -395,6 +395,7 @@ impl Outbox {
                 b.attempts.not_before = now + self.retry.max;
                 self.spool_not_before = b.attempts.not_before;
                 add(&self.shared.counters.retries, 1);
+                add(&self.shared.route(b.payload.dest.route).retries, 1);
                 return;
             }
             if self.spill_at(i) {
@@ -415,6 +416,7 @@ impl Outbox {
             return;
         }
         add(&self.shared.counters.retries, 1);
+        add(&self.shared.route(b.payload.dest.route).retries, 1);
         let attempt = b.attempts.made;
         let backoff = backoff(&self.retry, attempt, random);
         let delay = match delay {
@@ -437,11 +439,19 @@ impl Outbox {
     /// (delivered, or given up on and why), and a note tells the worker.
     fn settle(&mut self, b: Batch, gave_up: Option<GiveUp>) {
         let events = b.counted();
-        self.resolve(b.seq, events, b.accounting, gave_up);
+        self.resolve(b.seq, events, b.accounting, gave_up, b.payload.dest.route);
     }
 
-    fn resolve(&mut self, seq: u64, events: u64, accounting: Accounting, gave_up: Option<GiveUp>) {
+    fn resolve(&mut self, seq: u64, events: u64, accounting: Accounting, gave_up: Option<GiveUp>, route: usize) {
         self.shared.budget.release(accounting.reserved);
+        let r = self.shared.route(route);
+        match &gave_up {
+            None => {
+                add(&r.delivered, events);
+                add(&r.batches, 1);
+            }
+            Some(_) => add(&r.dropped, events),
+        }
         let c = &self.shared.counters;
         let (counter, lost, unreport) = match &gave_up {
             None => (&c.delivered, accounting.lost_before, DropCounts::default()),
@@ -507,7 +517,7 @@ impl Outbox {
                     self.spool_seqs.pop_front();
                     self.pop_spool();
                     let why = GiveUp::Unreadable { error: e.to_string() };
-                    self.resolve(seq, events, Accounting::default(), Some(why));
+                    self.resolve(seq, events, Accounting::default(), Some(why), 0);
                     continue;
                 }
             };
@@ -667,7 +677,7 @@ mod tests {
         let shared = Arc::new(Shared::new(1 << 20));
         let t0 = Instant::now();
         let dir = spool.then(|| tempfile::tempdir().unwrap());
-        let spool = dir.as_ref().map(|d| (Spool::open(d.path(), 1 << 30).unwrap().0, 0));
+        let spool = dir.as_ref().map(|d| (Spool::open(d.path(), 1 << 30, Arc::new(crate::destination::Destinations::single())).unwrap().0, 0));
         Fixture {
             outbox: Outbox::new(spool, policy(max_tries), 2 * DAY_NS, false, shared.clone(), t0),
             shared,
@@ -684,6 +694,7 @@ mod tests {
             raw_len: 30,
             events,
             first_time_ns: WALL,
+            dest: Arc::default(),
         }
     }
 

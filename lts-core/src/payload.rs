@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::destination::Destination;
 use crate::error::Error;
 
 /// Body compression.
@@ -87,6 +88,8 @@ pub(crate) struct Payload {
     pub(crate) events: u64,
     /// The first event's time.
     pub(crate) first_time_ns: u64,
+    /// The stream it goes to.
+    pub(crate) dest: Arc<Destination>,
 }
 
 impl Payload {

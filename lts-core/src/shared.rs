@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::route_stats::RouteCounters;
+
 /// Counters of everything the pipeline did, since it started.
 ///
 /// At any flush that returned `Ok` or `Lost`, every record accepted has been
@@ -91,6 +93,11 @@ pub struct Stats {
     /// Records let through unlimited because their call site found no slot
     /// in the rate limit's table (more than 4096 call sites).
     pub rate_limit_untracked: u64,
+    /// Records that travelled in an overflow batch because
+    /// [`max_open_batches`](crate::ConfigBuilder::max_open_batches) batches
+    /// were open (their label fields say `"(overflow)"`); all delivered as
+    /// any other. Per route in [`RouteStats`](crate::RouteStats).
+    pub label_overflow: u64,
 }
 
 impl Stats {
@@ -124,6 +131,7 @@ pub(crate) struct Counters {
     pub(crate) rtt_median_us: AtomicU64,
     pub(crate) rtt_max_us: AtomicU64,
     pub(crate) pace_per_second: AtomicU64,
+    pub(crate) label_overflow: AtomicU64,
 }
 
 pub(crate) fn add(counter: &AtomicU64, n: u64) {
@@ -156,6 +164,7 @@ impl Counters {
             pace_per_second: get(&self.pace_per_second),
             suppressed: 0,
             rate_limit_untracked: 0,
+            label_overflow: get(&self.label_overflow),
         }
     }
 }
@@ -257,6 +266,8 @@ pub(crate) struct Shared {
     /// Set when a shutdown stopped waiting for the worker (a request hung
     /// past the deadline) and counted what was left as undelivered.
     pub(crate) abandoned: AtomicBool,
+    /// The counts per route, by route index (0: the default stream).
+    pub(crate) routes: Box<[RouteCounters]>,
 }
 
 impl Shared {
@@ -267,6 +278,21 @@ impl Shared {
             counters: Counters::default(),
             closed: AtomicBool::new(false),
             abandoned: AtomicBool::new(false),
+            routes: Box::new([RouteCounters::default()]),
         }
+    }
+
+    /// Fresh state with a budget of `queue_bytes` and one set of counts
+    /// for each of `routes`.
+    pub(crate) fn with_routes(queue_bytes: usize, routes: Vec<RouteCounters>) -> Shared {
+        Shared {
+            routes: routes.into_boxed_slice(),
+            ..Shared::new(queue_bytes)
+        }
+    }
+
+    /// The counts of route `i`, or the default route's.
+    pub(crate) fn route(&self, i: usize) -> &RouteCounters {
+        self.routes.get(i).unwrap_or(&self.routes[0])
     }
 }

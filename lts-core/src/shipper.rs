@@ -15,6 +15,7 @@ use crate::diag::{Diagnostic, DiagnosticKind, ErrorHook};
 use crate::error::{Error, ErrorKind, FlushError};
 use crate::intake::{Control, Queued};
 use crate::record::Record;
+use crate::route_stats::{RouteCounters, RouteStats};
 use crate::shared::{add, Shared, Stats};
 use crate::storm::{CallSite, CallSiteKey, Storm, SuppressedCallSite};
 use crate::transport::Transport;
@@ -132,7 +133,7 @@ impl Shipper {
 
     /// [`Shipper::start`] delivering through `deliver` (tests script it).
     pub(crate) fn start_with(config: Config, deliver: impl Deliver) -> Result<(Shipper, Guard), Error> {
-        let shared = Arc::new(Shared::new(config.queue_bytes));
+        let shared = Arc::new(Shared::with_routes(config.queue_bytes, route_counters(&config)));
         let (tx, rx): (Sender<Queued>, Receiver<Queued>) = crossbeam_channel::unbounded();
         let (control, control_rx) = crossbeam_channel::unbounded();
         let worker = Worker::new(&config, rx, control_rx, shared.clone(), deliver)?;
@@ -334,6 +335,12 @@ impl Shipper {
         stats
     }
 
+    /// The counters of each destination: the default stream first, then
+    /// each route in the order configured.
+    pub fn route_stats(&self) -> Vec<RouteStats> {
+        self.inner.shared.routes.iter().map(RouteCounters::snapshot).collect()
+    }
+
     /// Bytes of the queue budget in use now (records queued plus batches
     /// awaiting delivery).
     pub fn queued_bytes(&self) -> usize {
@@ -398,4 +405,15 @@ impl Drop for Guard {
     fn drop(&mut self) {
         let _ = self.shipper.shutdown(self.timeout);
     }
+}
+
+/// One set of counters per destination: "default" for the default stream,
+/// each route under its description.
+fn route_counters(config: &Config) -> Vec<RouteCounters> {
+    let default = RouteCounters::new("default".to_owned(), &config.log_group_id, &config.log_stream_id);
+    let routes = config.routes.iter().map(|r| {
+        let group = r.log_group_id().unwrap_or(&config.log_group_id);
+        RouteCounters::new(r.describe(), group, r.log_stream_id())
+    });
+    std::iter::once(default).chain(routes).collect()
 }

@@ -10,9 +10,15 @@
 //!
 //! ```text
 //! magic "LTSB" | payload length u32 LE | CRC-32 of the payload u32 LE | payload
-//! payload = version u8 (1) | compression u8 (0 none, 1 gzip, 2 snappy) | events u64 LE |
-//!           first event's time in ns u64 LE | body length before compression u64 LE | body as sent
+//! payload = version u8 (2) | compression u8 (0 none, 1 gzip, 2 snappy) | events u64 LE |
+//!           first event's time in ns u64 LE | body length before compression u64 LE |
+//!           log group id length u8 | log group id | log stream id length u8 | log stream id |
+//!           body as sent
 //! ```
+//!
+//! A version 1 record (written before routes, without the ids) goes to the
+//! default stream. A batch for a stream no route names any more still goes
+//! to that stream.
 //!
 //! Durability: each batch is written with one `write` and `fsync`ed before
 //! its memory is released, so a batch that reached the spool survives a
@@ -29,12 +35,15 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::destination::Destinations;
 use crate::payload::{Compression, Payload};
 
 const MAGIC: &[u8; 4] = b"LTSB";
 const HEADER: usize = 12;
 const PAYLOAD_FIXED: usize = 1 + 1 + 8 + 8 + 8;
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+/// Records written before routes: no stream ids.
+const VERSION_1: u8 = 1;
 /// A new segment is started past this size.
 const SEGMENT_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -107,6 +116,8 @@ fn lock(dir: &Path) -> io::Result<File> {
 pub(crate) struct Spool {
     /// Held locked while the spool is open (see [`lock`]).
     _lock: File,
+    /// Where each batch read back goes.
+    destinations: Arc<Destinations>,
     dir: PathBuf,
     max_bytes: u64,
     segments: VecDeque<Segment>,
@@ -124,7 +135,8 @@ fn segment_path(dir: &Path, id: u64) -> PathBuf {
 impl Spool {
     /// Opens (creating if need be) the spool in `dir`, and scans what an
     /// earlier run left there.
-    pub(crate) fn open(dir: &Path, max_bytes: u64) -> io::Result<(Spool, Found)> {
+    /// `destinations` gives each batch read back its stream.
+    pub(crate) fn open(dir: &Path, max_bytes: u64, destinations: Arc<Destinations>) -> io::Result<(Spool, Found)> {
         fs::create_dir_all(dir)?;
         let lock = lock(dir)?;
         let (cursor_segment, cursor_offset) = read_cursor(dir);
@@ -138,6 +150,7 @@ impl Spool {
         ids.sort_unstable();
         let mut spool = Spool {
             _lock: lock,
+            destinations,
             dir: dir.to_owned(),
             max_bytes,
             segments: VecDeque::new(),
@@ -243,7 +256,7 @@ impl Spool {
         f.seek(SeekFrom::Start(e.offset))?;
         let mut buf = vec![0; e.len as usize];
         f.read_exact(&mut buf)?;
-        decode(&buf)
+        decode(&buf, &self.destinations)
             .map(Some)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "spooled batch failed its checksum"))
     }
@@ -312,6 +325,12 @@ fn encode(b: &Payload) -> Vec<u8> {
     payload.extend_from_slice(&b.events.to_le_bytes());
     payload.extend_from_slice(&b.first_time_ns.to_le_bytes());
     payload.extend_from_slice(&(b.raw_len as u64).to_le_bytes());
+    for id in [&b.dest.log_group_id, &b.dest.log_stream_id] {
+        // Ids are 36 characters (checked at start).
+        let id = &id.as_bytes()[..id.len().min(255)];
+        payload.push(id.len() as u8);
+        payload.extend_from_slice(id);
+    }
     payload.extend_from_slice(&b.wire);
     let mut record = Vec::with_capacity(HEADER + payload.len());
     record.extend_from_slice(MAGIC);
@@ -329,18 +348,32 @@ fn parse(data: &[u8]) -> Option<(u64, usize)> {
     let len = u32::from_le_bytes(data[4..8].try_into().ok()?) as usize;
     let crc = u32::from_le_bytes(data[8..12].try_into().ok()?);
     let payload = data.get(HEADER..HEADER + len)?;
-    if len < PAYLOAD_FIXED || crc32fast::hash(payload) != crc || payload[0] != VERSION {
+    if len < PAYLOAD_FIXED || crc32fast::hash(payload) != crc || ![VERSION, VERSION_1].contains(&payload[0]) {
         return None;
     }
     let events = u64::from_le_bytes(payload[2..10].try_into().ok()?);
     Some((events, HEADER + len))
 }
 
-fn decode(record: &[u8]) -> Option<Payload> {
+fn decode(record: &[u8], destinations: &Destinations) -> Option<Payload> {
     let (_, len) = parse(record)?;
     let p = &record[HEADER..len];
     let u64_at = |i: usize| p[i..i + 8].try_into().ok().map(u64::from_le_bytes);
+    let (dest, body) = if p[0] == VERSION_1 {
+        (destinations.get(0).clone(), PAYLOAD_FIXED)
+    } else {
+        let mut at = PAYLOAD_FIXED;
+        let mut id = || {
+            let n = usize::from(*p.get(at)?);
+            let s = std::str::from_utf8(p.get(at + 1..at + 1 + n)?).ok()?;
+            at += 1 + n;
+            Some(s)
+        };
+        let (group, stream) = (id()?, id()?);
+        (destinations.find(group, stream), at)
+    };
     Some(Payload {
+        dest,
         compression: match p[1] {
             0 => Compression::None,
             1 => Compression::Gzip,
@@ -350,7 +383,7 @@ fn decode(record: &[u8]) -> Option<Payload> {
         events: u64_at(2)?,
         first_time_ns: u64_at(10)?,
         raw_len: usize::try_from(u64_at(18)?).ok()?,
-        wire: Arc::from(&p[PAYLOAD_FIXED..]),
+        wire: Arc::from(&p[body..]),
     })
 }
 
@@ -365,13 +398,18 @@ mod tests {
             raw_len: size * 3,
             events: i + 1,
             first_time_ns: 1_000 + i,
+            dest: Arc::default(),
         }
+    }
+
+    fn dests() -> Arc<Destinations> {
+        Arc::new(Destinations::single())
     }
 
     #[test]
     fn batches_come_back_oldest_first_and_survive_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut s, found) = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (mut s, found) = Spool::open(dir.path(), 1 << 30, dests()).unwrap();
         assert_eq!(found, Found::default());
         for i in 0..5 {
             assert!(s.append(&batch(i, 100)).unwrap());
@@ -380,7 +418,7 @@ mod tests {
         s.pop_front().unwrap();
         s.pop_front().unwrap();
         drop(s);
-        let (mut s, found) = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (mut s, found) = Spool::open(dir.path(), 1 << 30, dests()).unwrap();
         assert_eq!(
             found,
             Found {
@@ -408,7 +446,7 @@ mod tests {
     #[test]
     fn each_compression_comes_back_as_it_went_in() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut s, _) = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (mut s, _) = Spool::open(dir.path(), 1 << 30, dests()).unwrap();
         for i in 0..3 {
             s.append(&batch(i, 10)).unwrap();
         }
@@ -421,7 +459,7 @@ mod tests {
     #[test]
     fn a_record_cut_short_by_a_crash_is_skipped_and_counted() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut s, _) = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (mut s, _) = Spool::open(dir.path(), 1 << 30, dests()).unwrap();
         for i in 0..3 {
             s.append(&batch(i, 50)).unwrap();
         }
@@ -434,7 +472,7 @@ mod tests {
             .unwrap();
         f.write_all(&record[..record.len() / 2]).unwrap();
         drop(f);
-        let (s, found) = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (s, found) = Spool::open(dir.path(), 1 << 30, dests()).unwrap();
         assert_eq!((found.batches, found.events, found.corrupt), (3, 6, 1));
         assert_eq!(s.front().unwrap(), Some(batch(0, 50)));
     }
@@ -442,7 +480,7 @@ mod tests {
     #[test]
     fn a_flipped_bit_fails_the_checksum_and_is_never_sent() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut s, _) = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (mut s, _) = Spool::open(dir.path(), 1 << 30, dests()).unwrap();
         s.append(&batch(0, 50)).unwrap();
         s.append(&batch(1, 50)).unwrap();
         drop(s);
@@ -450,7 +488,7 @@ mod tests {
         let mut data = fs::read(&path).unwrap();
         data[HEADER + 30] ^= 1; // inside the first batch's body
         fs::write(&path, data).unwrap();
-        let (s, found) = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (s, found) = Spool::open(dir.path(), 1 << 30, dests()).unwrap();
         assert_eq!((found.batches, found.corrupt), (0, 1));
         assert!(s.is_empty());
     }
@@ -458,10 +496,10 @@ mod tests {
     #[test]
     fn a_second_open_of_a_spool_in_use_fails_naming_the_holder_until_the_first_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let (first, _) = Spool::open(dir.path(), 1 << 30).unwrap();
+        let (first, _) = Spool::open(dir.path(), 1 << 30, dests()).unwrap();
         let pid = std::process::id();
         assert_eq!(fs::read_to_string(dir.path().join(LOCK_FILE)).unwrap(), pid.to_string());
-        let e = Spool::open(dir.path(), 1 << 30).unwrap_err();
+        let e = Spool::open(dir.path(), 1 << 30, dests()).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
         assert_eq!(
             e.to_string(),
@@ -471,14 +509,14 @@ mod tests {
             )
         );
         drop(first);
-        Spool::open(dir.path(), 1 << 30).unwrap();
+        Spool::open(dir.path(), 1 << 30, dests()).unwrap();
     }
 
     #[test]
     fn the_size_cap_refuses_batches_that_do_not_fit() {
         let dir = tempfile::tempdir().unwrap();
         let one = encode(&batch(0, 1000)).len() as u64;
-        let (mut s, _) = Spool::open(dir.path(), one * 2).unwrap();
+        let (mut s, _) = Spool::open(dir.path(), one * 2, dests()).unwrap();
         assert!(s.append(&batch(0, 1000)).unwrap());
         assert!(s.append(&batch(0, 1000)).unwrap());
         assert!(!s.append(&batch(0, 1000)).unwrap());

@@ -18,10 +18,9 @@ const CONTENT_TYPE: &str = "application/json;charset=UTF-8";
 /// The longest answer body read (error messages are short).
 const MAX_ANSWER_BYTES: u64 = 64 * 1024;
 
-/// Sends batches to one reporting URL.
+/// Sends batches, each to its destination's reporting URL.
 pub(crate) struct Transport {
     agent: Agent,
-    url: String,
     auth: Mutex<Auth>,
 }
 
@@ -43,13 +42,7 @@ impl Transport {
             .new_agent();
         Ok(Transport {
             agent,
-            url: config.report_url(),
-            auth: Mutex::new(Auth::new(
-                &config.credentials,
-                &config.endpoint,
-                &config.report_url(),
-                &config.project_id,
-            )),
+            auth: Mutex::new(Auth::new(&config.credentials, &config.endpoint, &config.project_id)),
         })
     }
 
@@ -64,7 +57,7 @@ impl Transport {
         }
         let mut req = self
             .agent
-            .post(&self.url)
+            .post(&payload.dest.url)
             .config()
             .timeout_global(Some(timeout))
             .build()
@@ -72,7 +65,7 @@ impl Transport {
         if let Some(enc) = payload.content_encoding() {
             req = req.header("Content-Encoding", enc);
         }
-        req = self.auth().apply(req, CONTENT_TYPE, wire);
+        req = self.auth().apply(req, CONTENT_TYPE, &payload.dest.path, wire);
         let mut resp = match req.send(wire) {
             Ok(resp) => resp,
             Err(e) => {

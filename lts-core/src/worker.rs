@@ -3,8 +3,9 @@
 //!
 //! capture (the caller, `Record` + `Shipper::send`) → queue (`intake`: the
 //! record channel) → line (`line`: the record formatted and cut to fit) →
-//! batch (`batch::Builder`: the open batch, sealed by count, bytes or
-//! linger, with the in-band drop report from `drops`) → outbox (`outbox`:
+//! batch (`batches`: the record's route and label values pick its open
+//! batch, a `batch::Builder` sealed by count, bytes or linger, with the
+//! in-band drop report from `drops`) → outbox (`outbox`:
 //! sealed batches and the spool, retries, accounting) → delivery
 //! (`delivery`: requests on sender threads, through any `Deliver`, as many
 //! at once as `limiter` allows). Flushes and the shutdown wait in
@@ -24,13 +25,14 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
-use crate::batch::Builder;
+use crate::batches::{BatchKey, OpenBatches};
 use crate::clock::{self, ClockMode, Now};
 use crate::config::Config;
 use crate::delivery::{Answer, Deliver, Delivery, Outcome, Request};
 use crate::diag::{DiagnosticKind, Reporter};
 use crate::drops::{DropCounts, DropReports};
-use crate::encode::{labels_json, Compressor};
+use crate::destination::Destinations;
+use crate::encode::Compressor;
 use crate::gauges::Gauges;
 use crate::intake::{Control, Queued};
 use crate::limiter::Limiter;
@@ -66,8 +68,7 @@ pub(crate) struct Worker {
     lines: LineEncoder,
     compressor: Compressor,
     compression: Compression,
-    labels_json: String,
-    builder: Builder,
+    batches: OpenBatches,
     outbox: Outbox,
     limiter: Limiter,
     gauges: Gauges,
@@ -95,12 +96,12 @@ impl Worker {
         shared: Arc<Shared>,
         deliver: impl Deliver,
     ) -> Result<Worker, crate::Error> {
-        let labels_json = labels_json(&config.labels);
+        let destinations = Arc::new(Destinations::new(config));
         let mut reporter = Reporter::new(config.error_hook.clone());
         let spool = match &config.spool_dir {
             None => None,
             Some(dir) => {
-                let (spool, found) = Spool::open(dir, config.spool_max_bytes).map_err(|e| {
+                let (spool, found) = Spool::open(dir, config.spool_max_bytes, destinations.clone()).map_err(|e| {
                     crate::Error::new(
                         crate::ErrorKind::Io,
                         Some(config.setting_name("spool_dir")),
@@ -126,13 +127,7 @@ impl Worker {
         let delivery = Delivery::start(deliver, config.max_in_flight).map_err(|e| {
             crate::Error::new(crate::ErrorKind::Start, None, "cannot start the delivery thread").with_source(e)
         })?;
-        let builder = Builder::new(
-            config.api,
-            &labels_json,
-            config.batch_max_events,
-            config.batch_max_bytes,
-            config.linger,
-        );
+        let batches = OpenBatches::new(config, destinations);
         Ok(Worker {
             control,
             abandoned: false,
@@ -151,11 +146,10 @@ impl Worker {
             shared,
             delivery,
             reporter,
-            lines: LineEncoder::new(config.format.clone(), config.max_line_bytes, builder.max_escaped_line()),
+            lines: LineEncoder::new(config.format.clone(), config.max_line_bytes, batches.max_escaped_line()),
             compressor: Compressor::new(config.compression, config.gzip_level),
             compression: config.compression,
-            builder,
-            labels_json,
+            batches,
             waiters: Waiters::default(),
             drops: DropReports::new(clock::wall_ns()),
             disconnected: false,
@@ -179,9 +173,12 @@ impl Worker {
                 return;
             }
             self.report_queue_full();
-            let now = Instant::now();
-            if self.builder.linger_deadline().is_some_and(|d| d <= now) || self.shutting_down() {
-                self.seal();
+            if self.shutting_down() {
+                self.seal_all();
+            } else {
+                for key in self.batches.due(Instant::now()) {
+                    self.seal(&key);
+                }
             }
             while let Some(answer) = self.delivery.try_answer() {
                 self.on_answer(answer);
@@ -202,7 +199,7 @@ impl Worker {
 
     /// Waits for work as the state asks, then takes everything queued.
     fn receive(&mut self) {
-        let idle = self.builder.is_empty() && self.outbox.is_empty() && !self.shutting_down();
+        let idle = self.batches.is_empty() && self.outbox.is_empty() && !self.shutting_down();
         if idle && !self.disconnected {
             // Nothing to do until something arrives: block (the one wake-up
             // a sender pays for, once per idle period).
@@ -223,7 +220,7 @@ impl Worker {
         } else if self.rx.is_empty() && self.control.is_empty() {
             let now = Instant::now();
             let mut wake = now + TICK;
-            if let Some(d) = self.builder.linger_deadline() {
+            if let Some(d) = self.batches.linger_deadline() {
                 wake = wake.min(d);
             }
             if self.delivery.in_flight() < self.limiter.limit() {
@@ -285,7 +282,7 @@ impl Worker {
     fn handle_control(&mut self, c: Control) {
         match c {
             Control::Flush { ack, deadline } => {
-                self.seal();
+                self.seal_all();
                 self.waiters.flush(self.outbox.next_seq(), ack, deadline);
             }
             Control::Shutdown { ack, deadline } => self.start_shutdown(ack, deadline),
@@ -293,7 +290,7 @@ impl Worker {
     }
 
     fn start_shutdown(&mut self, ack: Sender<u64>, deadline: Instant) {
-        self.seal();
+        self.seal_all();
         self.waiters.shutdown(ack, deadline);
         // With a spool, what waits goes to disk now, while there is time:
         // delivery goes on from there until the deadline, and whatever
@@ -304,10 +301,14 @@ impl Worker {
 
     fn add_record(&mut self, record: Record, size: usize) {
         let now_ns = self.now.wall_ns;
+        let chosen = self.batches.key(&record);
+        let route = self.shared.route(chosen.key.route);
+        add(&route.routed, 1);
         if record.time_ns.abs_diff(now_ns) > self.time_window_ns {
             add(&self.shared.counters.dropped_rejected, 1);
+            add(&route.dropped, 1);
             self.shared.budget.release(size);
-            self.builder.add_lost(1);
+            self.batches.add_lost(1);
             let (t, window) = (record.time_ns, self.time_window_ns / 1_000_000_000);
             self.reporter.report(DiagnosticKind::OutsideTimeWindow, || {
                 let mut at = String::new();
@@ -332,42 +333,70 @@ impl Worker {
                 )
             });
         }
-        if !self.builder.fits(self.escaped.len()) {
-            self.seal();
+        if chosen.overflowed {
+            add(&self.shared.counters.label_overflow, 1);
+            add(&route.label_overflow, 1);
+            let open = self.batches.max_open();
+            self.reporter.report(DiagnosticKind::LabelOverflow, || {
+                format!(
+                    "{open} batches with label values are open (max_open_batches): a record with new label values travels in its route's overflow batch, labelled \"{}\"",
+                    crate::batches::OVERFLOW_VALUE
+                )
+            });
         }
-        self.builder.push(time_ns, &self.escaped, size, false, self.now.instant);
-        if self.builder.is_full() {
-            self.seal();
+        let key = chosen.key;
+        if !self.batches.get(&key).fits(self.escaped.len()) {
+            self.seal(&key);
+        }
+        self.batches
+            .get(&key)
+            .push(time_ns, &self.escaped, size, false, self.now.instant);
+        if self.batches.get(&key).is_full() {
+            self.seal(&key);
         }
     }
 
-    /// Seals the open batch, with the in-band report of drops not yet told
-    /// of when it has room.
-    fn seal(&mut self) {
-        if self.builder.is_empty() && self.builder.lost_before() == 0 {
+    /// Seals every open batch.
+    fn seal_all(&mut self) {
+        for key in self.batches.keys() {
+            self.seal(&key);
+        }
+    }
+
+    /// Seals the open batch of `key`. The in-band report of drops not yet
+    /// told of goes in a batch of the default stream: this one when it is
+    /// one and has room, else a batch of its own.
+    fn seal(&mut self, key: &BatchKey) {
+        if !self.batches.has(key) {
+            // Nothing in it: close it (it counts as open).
+            let _ = self.batches.take(key);
             return;
         }
-        let carried = if self.builder.is_empty() {
+        let carried = if key.route != 0 || self.batches.get(key).is_empty() {
             DropCounts::default()
         } else {
-            self.append_drop_report()
+            self.append_drop_report(key)
         };
-        self.seal_open(carried);
+        self.seal_open(key, carried);
         if carried.is_zero() && self.drops.unreported(DropCounts::read(&self.shared.counters)) {
-            // The report did not fit the batch just sealed (it was full, or
-            // had no events): it goes in a batch of its own rather than wait
-            // for a next batch that may never come.
-            let carried = self.append_drop_report();
+            // The report did not fit the batch just sealed (it was full, had
+            // no events, or went to another stream): it goes in the default
+            // stream's base batch, sealed now, rather than wait for a next
+            // batch that may never come.
+            let base = self.batches.base();
+            let carried = self.append_drop_report(&base);
             if !carried.is_zero() {
-                self.seal_open(carried);
+                self.seal_open(&base, carried);
             }
         }
     }
 
-    /// Seals the open batch, carrying the drop report `carried`, into the
-    /// outbox.
-    fn seal_open(&mut self, carried: DropCounts) {
-        let sealed = self.builder.take(&self.labels_json);
+    /// Seals the open batch of `key`, carrying the drop report `carried`,
+    /// into the outbox.
+    fn seal_open(&mut self, key: &BatchKey, carried: DropCounts) {
+        let Some((sealed, dest)) = self.batches.take(key) else {
+            return;
+        };
         let raw_len = sealed.raw.len();
         let wire = if sealed.events == 0 {
             Arc::default()
@@ -385,6 +414,7 @@ impl Worker {
             raw_len,
             events: sealed.events,
             first_time_ns: sealed.first_time_ns,
+            dest,
         };
         let accounting = Accounting {
             internal: sealed.internal,
@@ -400,14 +430,14 @@ impl Worker {
     /// only in a counter. It is the pipeline's own record and is not
     /// counted in `Stats`. Returns the drops it reports (none if there are
     /// none, or if the batch or the budget has no room for it).
-    fn append_drop_report(&mut self) -> DropCounts {
+    fn append_drop_report(&mut self, key: &BatchKey) -> DropCounts {
         let counts = DropCounts::read(&self.shared.counters);
         let Some((record, told)) = self.drops.report(counts, clock::now_ns(self.clock)) else {
             return DropCounts::default();
         };
         let mut escaped = String::new();
         self.lines.encode(&record, &mut escaped);
-        if !self.builder.fits(escaped.len()) {
+        if !self.batches.get(key).fits(escaped.len()) {
             return DropCounts::default();
         }
         let size = record.memory_size();
@@ -415,7 +445,9 @@ impl Worker {
             // No room in the budget now: the next batch carries the report.
             return DropCounts::default();
         }
-        self.builder.push(record.time_ns, &escaped, size, true, Instant::now());
+        self.batches
+            .get(key)
+            .push(record.time_ns, &escaped, size, true, Instant::now());
         self.drops.carried(told);
         told
     }
@@ -548,7 +580,7 @@ impl Worker {
             return false;
         };
         let now = Instant::now();
-        let all_done = self.outbox.is_empty() && self.builder.is_empty() && self.rx.is_empty();
+        let all_done = self.outbox.is_empty() && self.batches.is_empty() && self.rx.is_empty();
         let out_of_time = now >= deadline
             || (self.delivery.in_flight() == 0 && self.outbox.next_try().is_some_and(|t| t >= deadline));
         if !all_done && !out_of_time {
@@ -571,10 +603,10 @@ impl Worker {
             while let Ok(q) = self.rx.try_recv() {
                 self.add_record(q.record, q.size);
             }
-            self.seal();
+            self.seal_all();
             self.outbox.spill_all();
         }
-        self.seal();
+        self.seal_all();
         // Whatever is left, including records sent in a race with the
         // shutdown, is counted as undelivered.
         let mut never_batched = 0;

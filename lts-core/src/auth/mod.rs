@@ -79,12 +79,10 @@ pub(crate) struct Auth {
     kind: Kind,
     /// The `Host` header: signed with AK/SK, so it is set explicitly.
     host: String,
-    /// Path of the report URL, for signing.
-    path: String,
 }
 
 impl Auth {
-    pub(crate) fn new(credentials: &Credentials, endpoint: &str, report_url: &str, project_id: &str) -> Auth {
+    pub(crate) fn new(credentials: &Credentials, endpoint: &str, project_id: &str) -> Auth {
         let kind = match credentials {
             Credentials::Token(t) => Kind::Static(t.clone()),
             Credentials::Iam {
@@ -117,7 +115,6 @@ impl Auth {
         Auth {
             kind,
             host: authority.to_owned(),
-            path: report_url[report_url.len().min(endpoint.len())..].to_owned(),
         }
     }
 
@@ -195,11 +192,13 @@ impl Auth {
         }
     }
 
-    /// Adds the authentication headers to a request with this body.
+    /// Adds the authentication headers to a request to `path` (its URL's
+    /// path, which AK/SK signs) with this body.
     pub(crate) fn apply(
         &self,
         req: RequestBuilder<WithBody>,
         content_type: &str,
+        path: &str,
         body: &[u8],
     ) -> RequestBuilder<WithBody> {
         match &self.kind {
@@ -225,7 +224,7 @@ impl Auth {
                     &date,
                     &sign::Request {
                         method: "POST",
-                        path: &self.path,
+                        path,
                         query: "",
                         headers: &headers,
                         body,

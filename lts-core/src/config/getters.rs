@@ -9,6 +9,7 @@ use std::time::Duration;
 use super::{Compression, Config, Credentials, Overflow, RetryPolicy};
 use crate::format::Format;
 use crate::proxy::Proxy;
+use crate::route::Route;
 use crate::tls::TlsRoots;
 
 impl Config {
@@ -47,6 +48,27 @@ impl Config {
     /// The labels sent with every batch, sorted by key.
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.labels.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// The routes, in the order they are tried.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// The fields whose values label batches.
+    pub fn label_fields(&self) -> impl Iterator<Item = &str> + '_ {
+        self.label_fields.iter().map(String::as_str)
+    }
+
+    /// The `tenant_project_id` sent in the default stream's bodies (and
+    /// every route's that names none), if set.
+    pub fn tenant_project_id(&self) -> Option<&str> {
+        self.tenant_project_id.as_deref()
+    }
+
+    /// The most batches open at once.
+    pub fn max_open_batches(&self) -> usize {
+        self.max_open_batches
     }
 
     /// The body compression.
