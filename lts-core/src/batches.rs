@@ -274,7 +274,7 @@ mod tests {
         )
         .build()
         .unwrap();
-        OpenBatches::new(&config, Arc::new(Destinations::new(&config)))
+        OpenBatches::new(&config, Arc::new(config.destinations()))
     }
 
     fn push(b: &mut OpenBatches, record: &Record) -> Chosen {

@@ -24,6 +24,7 @@ use crate::error::{Error, ErrorKind};
 use crate::format::Format;
 use crate::payload::Compression;
 use crate::proxy::Proxy;
+use crate::destination::{report_path, Destinations};
 use crate::route::Route;
 use crate::secret::Secret;
 use crate::storm::RateLimit;
@@ -334,11 +335,26 @@ impl Config {
         &self.endpoint
     }
 
-    /// The full URL of the reporting API in use.
-    /// (the default stream's; each route has its own).
+    /// The full URL of the reporting API in use for the default stream
+    /// (each route has its own).
     pub fn report_url(&self) -> String {
-        let path = crate::destination::report_path(&self.project_id, &self.log_group_id, &self.log_stream_id, self.api);
+        let path = report_path(&self.project_id, &self.log_group_id, &self.log_stream_id, self.api.path_suffix());
         format!("{}{path}", self.endpoint)
+    }
+
+    /// Where batches go: the default stream, then each route's.
+    pub(crate) fn destinations(&self) -> Destinations {
+        let routes = self
+            .routes
+            .iter()
+            .map(|r| (r.log_group_id().unwrap_or(&self.log_group_id), r.log_stream_id()));
+        Destinations::new(
+            &self.endpoint,
+            &self.project_id,
+            self.api.path_suffix(),
+            (&self.log_group_id, &self.log_stream_id),
+            routes,
+        )
     }
 
     /// Replaces the log line format. For the front ends' own builders

@@ -5,8 +5,6 @@
 
 use std::sync::Arc;
 
-use crate::config::Config;
-use crate::encode::Api;
 
 /// One log stream a batch is sent to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,29 +27,35 @@ pub(crate) struct Destinations {
     list: Vec<Arc<Destination>>,
     endpoint: String,
     project_id: String,
-    api: Api,
+    /// The end of every reporting path, after the stream id (the API's).
+    suffix: &'static str,
 }
 
 impl Destinations {
-    pub(crate) fn new(config: &Config) -> Destinations {
+    /// The destinations of one project: `default` (group, stream) at
+    /// index 0, then each route's.
+    pub(crate) fn new<'a>(
+        endpoint: &str,
+        project_id: &str,
+        suffix: &'static str,
+        default: (&'a str, &'a str),
+        routes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Destinations {
         let mut d = Destinations {
             list: Vec::new(),
-            endpoint: config.endpoint.clone(),
-            project_id: config.project_id.clone(),
-            api: config.api,
+            endpoint: endpoint.to_owned(),
+            project_id: project_id.to_owned(),
+            suffix,
         };
-        let default = d.make(0, &config.log_group_id, &config.log_stream_id);
-        d.list.push(Arc::new(default));
-        for (i, r) in config.routes.iter().enumerate() {
-            let group = r.log_group_id().unwrap_or(&config.log_group_id);
-            let dest = d.make(i + 1, group, r.log_stream_id());
+        for (route, (group, stream)) in std::iter::once(default).chain(routes).enumerate() {
+            let dest = d.make(route, group, stream);
             d.list.push(Arc::new(dest));
         }
         d
     }
 
     fn make(&self, route: usize, group: &str, stream: &str) -> Destination {
-        let path = report_path(&self.project_id, group, stream, self.api);
+        let path = report_path(&self.project_id, group, stream, self.suffix);
         Destination {
             route,
             log_group_id: group.to_owned(),
@@ -69,7 +73,7 @@ impl Destinations {
             list: vec![Arc::default()],
             endpoint: String::new(),
             project_id: String::new(),
-            api: Api::default(),
+            suffix: "",
         }
     }
 
@@ -93,11 +97,8 @@ impl Destinations {
     }
 }
 
-/// `/v2/{project}/lts/groups/{group}/streams/{stream}/tenant/contents[/high-accuracy]`.
-pub(crate) fn report_path(project_id: &str, group: &str, stream: &str, api: Api) -> String {
-    let suffix = match api {
-        Api::HighAccuracy => "/high-accuracy",
-        Api::Standard => "",
-    };
-    format!("/v2/{project_id}/lts/groups/{group}/streams/{stream}/tenant/contents{suffix}")
+/// `/v2/{project}/lts/groups/{group}/streams/{stream}` and the API's
+/// `suffix` (`/tenant/contents/high-accuracy`).
+pub(crate) fn report_path(project_id: &str, group: &str, stream: &str, suffix: &str) -> String {
+    format!("/v2/{project_id}/lts/groups/{group}/streams/{stream}{suffix}")
 }

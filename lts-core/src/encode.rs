@@ -27,6 +27,16 @@ pub enum Api {
     Standard,
 }
 
+impl Api {
+    /// The end of its reporting path, after the stream id.
+    pub(crate) fn path_suffix(self) -> &'static str {
+        match self {
+            Api::HighAccuracy => "/tenant/contents/high-accuracy",
+            Api::Standard => "/tenant/contents",
+        }
+    }
+}
+
 /// Which bytes JSON escapes: `"`, `\\`, and the control characters
 /// (and DEL, escaped as `\u007f` to keep lines printable).
 static NEEDS_ESCAPE: [bool; 256] = {

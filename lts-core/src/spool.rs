@@ -522,4 +522,78 @@ mod tests {
         assert!(!s.append(&batch(0, 1000)).unwrap());
         assert_eq!(s.bytes(), one * 2);
     }
+
+    fn routed() -> Arc<Destinations> {
+        let config = crate::Config::builder()
+            .endpoint("http://127.0.0.1:8102")
+            .project_id("0123456789abcdef0123456789abcdef")
+            .log_group_id("0a1b2c3d-0000-4000-8000-000000000001")
+            .log_stream_id("0a1b2c3d-0000-4000-8000-000000000002")
+            .route(crate::Route::new("audit", "0a1b2c3d-0000-4000-8000-0000000000a1"))
+            .token("tok")
+            .build()
+            .unwrap();
+        Arc::new(config.destinations())
+    }
+
+    #[test]
+    fn each_batch_comes_back_bound_for_its_own_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let dests = routed();
+        let (mut s, _) = Spool::open(dir.path(), 1 << 30, dests.clone()).unwrap();
+        let to = |route: usize, i: u64| Payload {
+            dest: dests.get(route).clone(),
+            ..batch(i, 20)
+        };
+        s.append(&to(1, 0)).unwrap();
+        s.append(&to(0, 1)).unwrap();
+        drop(s);
+        // Reopened with the same routes: each batch is bound where it was.
+        let (mut s, _) = Spool::open(dir.path(), 1 << 30, dests.clone()).unwrap();
+        let audit = s.front().unwrap().unwrap();
+        assert_eq!(audit, to(1, 0));
+        assert!(audit.dest.url.ends_with("/streams/0a1b2c3d-0000-4000-8000-0000000000a1/tenant/contents/high-accuracy"));
+        s.pop_front().unwrap();
+        assert_eq!(s.front().unwrap().unwrap(), to(0, 1));
+        drop(s);
+        // Reopened without the route: the audit batch still goes to the
+        // audit stream, counted with the default route.
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _) = Spool::open(dir.path(), 1 << 30, dests.clone()).unwrap();
+        s.append(&to(1, 0)).unwrap();
+        drop(s);
+        let config = crate::Config::builder()
+            .endpoint("http://127.0.0.1:8102")
+            .project_id("0123456789abcdef0123456789abcdef")
+            .log_group_id("0a1b2c3d-0000-4000-8000-000000000001")
+            .log_stream_id("0a1b2c3d-0000-4000-8000-000000000002")
+            .token("tok")
+            .build()
+            .unwrap();
+        let (s, _) = Spool::open(dir.path(), 1 << 30, Arc::new(config.destinations())).unwrap();
+        let back = s.front().unwrap().unwrap();
+        assert_eq!((back.dest.route, back.dest.url.as_str()), (0, dests.get(1).url.as_str()));
+    }
+
+    #[test]
+    fn a_batch_spooled_before_routes_goes_to_the_default_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let dests = routed();
+        // A version-1 record: the fixed part then the body, no stream ids.
+        let b = batch(4, 30);
+        let mut payload = vec![VERSION_1, 0]; // Compression::None, as batch(4) is
+        for n in [b.events, b.first_time_ns, b.raw_len as u64] {
+            payload.extend_from_slice(&n.to_le_bytes());
+        }
+        payload.extend_from_slice(&b.wire);
+        let mut record = MAGIC.to_vec();
+        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        record.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        record.extend_from_slice(&payload);
+        fs::write(segment_path(dir.path(), 0), record).unwrap();
+        let (s, found) = Spool::open(dir.path(), 1 << 30, dests.clone()).unwrap();
+        assert_eq!((found.batches, found.events, found.corrupt), (1, 5, 0));
+        let back = s.front().unwrap().unwrap();
+        assert_eq!(back, Payload { dest: dests.get(0).clone(), ..b });
+    }
 }

@@ -31,7 +31,6 @@ use crate::config::Config;
 use crate::delivery::{Answer, Deliver, Delivery, Outcome, Request};
 use crate::diag::{DiagnosticKind, Reporter};
 use crate::drops::{DropCounts, DropReports};
-use crate::destination::Destinations;
 use crate::encode::Compressor;
 use crate::gauges::Gauges;
 use crate::intake::{Control, Queued};
@@ -96,7 +95,7 @@ impl Worker {
         shared: Arc<Shared>,
         deliver: impl Deliver,
     ) -> Result<Worker, crate::Error> {
-        let destinations = Arc::new(Destinations::new(config));
+        let destinations = Arc::new(config.destinations());
         let mut reporter = Reporter::new(config.error_hook.clone());
         let spool = match &config.spool_dir {
             None => None,
