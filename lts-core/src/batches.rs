@@ -73,7 +73,11 @@ impl OpenBatches {
             let mut l = config.labels.clone();
             l.extend(r.labels().map(|(k, v)| (k.to_owned(), v.to_owned())));
             labels.push(l);
-            tenants.push(r.tenant_project_id().or(config.tenant_project_id.as_deref()).map(str::to_owned));
+            tenants.push(
+                r.tenant_project_id()
+                    .or(config.tenant_project_id.as_deref())
+                    .map(str::to_owned),
+            );
         }
         OpenBatches {
             open: BTreeMap::new(),
@@ -97,7 +101,10 @@ impl OpenBatches {
     pub(crate) fn max_escaped_line(&self) -> usize {
         let worst = (0..self.labels.len())
             .map(|route| {
-                let values = self.label_fields.iter().map(|_| Some("\u{1}".repeat(MAX_LABEL_VALUE_BYTES)));
+                let values = self
+                    .label_fields
+                    .iter()
+                    .map(|_| Some("\u{1}".repeat(MAX_LABEL_VALUE_BYTES)));
                 self.tail(&BatchKey {
                     route,
                     values: values.collect(),
@@ -106,7 +113,14 @@ impl OpenBatches {
             })
             .max()
             .unwrap_or(0);
-        Builder::new(self.api, " ".repeat(worst), self.max_events, self.max_bytes, self.linger).max_escaped_line()
+        Builder::new(
+            self.api,
+            " ".repeat(worst),
+            self.max_events,
+            self.max_bytes,
+            self.linger,
+        )
+        .max_escaped_line()
     }
 
     /// The batch a record goes to, by its target, level and fields.
@@ -133,7 +147,11 @@ impl OpenBatches {
     }
 
     fn overflow_key(&self, route: usize) -> BatchKey {
-        let values = self.label_fields.iter().map(|_| Some(OVERFLOW_VALUE.to_owned())).collect();
+        let values = self
+            .label_fields
+            .iter()
+            .map(|_| Some(OVERFLOW_VALUE.to_owned()))
+            .collect();
         BatchKey { route, values }
     }
 
@@ -155,9 +173,7 @@ impl OpenBatches {
 
     /// Whether `key` has an open batch holding events or losses.
     pub(crate) fn has(&self, key: &BatchKey) -> bool {
-        self.open
-            .get(key)
-            .is_some_and(|b| !b.is_empty() || b.lost_before() > 0)
+        self.open.get(key).is_some_and(|b| !b.is_empty() || b.lost_before() > 0)
     }
 
     /// Closes the batch of `key`: its content and destination, or `None`
@@ -228,17 +244,13 @@ impl OpenBatches {
 /// The value of field `name` as label text: the record's own field, else
 /// that of its innermost span that has one; cut to [`MAX_LABEL_VALUE_BYTES`].
 fn field_text(record: &Record, name: &str) -> Option<String> {
-    let value = record
-        .fields
-        .iter()
-        .find(|f| &*f.name == name)
-        .or_else(|| {
-            record
-                .spans
-                .iter()
-                .rev()
-                .find_map(|s| s.fields.iter().find(|f| &*f.name == name))
-        })?;
+    let value = record.fields.iter().find(|f| &*f.name == name).or_else(|| {
+        record
+            .spans
+            .iter()
+            .rev()
+            .find_map(|s| s.fields.iter().find(|f| &*f.name == name))
+    })?;
     let mut text = value.value.to_string();
     if text.len() > MAX_LABEL_VALUE_BYTES {
         let mut end = MAX_LABEL_VALUE_BYTES;
@@ -279,7 +291,8 @@ mod tests {
 
     fn push(b: &mut OpenBatches, record: &Record) -> Chosen {
         let chosen = b.key(record);
-        b.get(&chosen.key).push(record.time_ns, "\"x\"", 1, false, Instant::now());
+        b.get(&chosen.key)
+            .push(record.time_ns, "\"x\"", 1, false, Instant::now());
         chosen
     }
 
@@ -300,14 +313,20 @@ mod tests {
             fields,
         }));
         let none = Record::new(3, Level::Info, "app", "m");
-        let keys: Vec<BatchKey> = [&acme, &in_span, &none, &acme].iter().map(|r| push(&mut b, r).key).collect();
+        let keys: Vec<BatchKey> = [&acme, &in_span, &none, &acme]
+            .iter()
+            .map(|r| push(&mut b, r).key)
+            .collect();
         assert_eq!(keys[0], keys[3]);
         assert_eq!(b.len(), 3);
         let labels: Vec<serde_json::Value> = keys[..3]
             .iter()
             .map(|k| {
                 let (sealed, dest) = b.take(k).unwrap();
-                assert_eq!((dest.log_group_id.as_str(), dest.log_stream_id.as_str()), (GROUP, STREAM));
+                assert_eq!(
+                    (dest.log_group_id.as_str(), dest.log_stream_id.as_str()),
+                    (GROUP, STREAM)
+                );
                 body(&sealed)["labels"].clone()
             })
             .collect();
@@ -335,7 +354,9 @@ mod tests {
         assert_eq!(sealed.events, 35);
         assert_eq!(body(&sealed)["labels"]["tenant"], OVERFLOW_VALUE);
         // A batch sealed frees its place: the next new value opens one.
-        let t0 = b.key(&Record::new(0, Level::Info, "app", "m").with_field("tenant", "t0")).key;
+        let t0 = b
+            .key(&Record::new(0, Level::Info, "app", "m").with_field("tenant", "t0"))
+            .key;
         b.take(&t0).unwrap();
         let r = Record::new(0, Level::Info, "app", "m").with_field("tenant", "t9");
         assert!(!push(&mut b, &r).overflowed);
@@ -344,14 +365,24 @@ mod tests {
     #[test]
     fn a_route_sends_to_its_stream_with_its_labels_and_tenant() {
         let mut b = batches(|c| {
-            c.route(Route::new("audit", AUDIT).with_label("kind", "audit").with_tenant_project_id(TENANT))
+            c.route(
+                Route::new("audit", AUDIT)
+                    .with_label("kind", "audit")
+                    .with_tenant_project_id(TENANT),
+            )
         });
         let audit = push(&mut b, &Record::new(1, Level::Info, "audit::login", "m"));
         let other = push(&mut b, &Record::new(2, Level::Info, "app", "m"));
         assert_eq!((audit.key.route, other.key.route), (1, 0));
         let (sealed, dest) = b.take(&audit.key).unwrap();
         assert_eq!((dest.route, dest.log_stream_id.as_str()), (1, AUDIT));
-        assert!(dest.path.ends_with(&format!("/groups/{GROUP}/streams/{AUDIT}/tenant/contents/high-accuracy")), "{}", dest.path);
+        assert!(
+            dest.path.ends_with(&format!(
+                "/groups/{GROUP}/streams/{AUDIT}/tenant/contents/high-accuracy"
+            )),
+            "{}",
+            dest.path
+        );
         let v = body(&sealed);
         assert_eq!(v["labels"], serde_json::json!({"app": "shop", "kind": "audit"}));
         assert_eq!(v["tenant_project_id"], TENANT);
@@ -364,9 +395,15 @@ mod tests {
     fn a_long_label_value_is_cut_at_a_character_boundary() {
         let mut b = batches(|c| c.label_field("tenant"));
         let long = "é".repeat(100); // 200 bytes
-        let chosen = push(&mut b, &Record::new(1, Level::Info, "app", "m").with_field("tenant", long.as_str()));
+        let chosen = push(
+            &mut b,
+            &Record::new(1, Level::Info, "app", "m").with_field("tenant", long.as_str()),
+        );
         let value = chosen.key.values[0].clone().unwrap();
         assert_eq!(value, "é".repeat(64));
-        assert!(b.max_escaped_line() < Builder::new(Api::HighAccuracy, String::new(), 1000, 1 << 20, Duration::ZERO).max_escaped_line());
+        assert!(
+            b.max_escaped_line()
+                < Builder::new(Api::HighAccuracy, String::new(), 1000, 1 << 20, Duration::ZERO).max_escaped_line()
+        );
     }
 }

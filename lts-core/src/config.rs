@@ -18,13 +18,13 @@ use std::time::Duration;
 
 use crate::auth::{Credentials, TokenProvider};
 use crate::clock::ClockMode;
+use crate::destination::{report_path, Destinations};
 use crate::diag::{Diagnostic, ErrorHook};
 use crate::encode::Api;
 use crate::error::{Error, ErrorKind};
 use crate::format::Format;
 use crate::payload::Compression;
 use crate::proxy::Proxy;
-use crate::destination::{report_path, Destinations};
 use crate::route::Route;
 use crate::secret::Secret;
 use crate::storm::RateLimit;
@@ -338,7 +338,12 @@ impl Config {
     /// The full URL of the reporting API in use for the default stream
     /// (each route has its own).
     pub fn report_url(&self) -> String {
-        let path = report_path(&self.project_id, &self.log_group_id, &self.log_stream_id, self.api.path_suffix());
+        let path = report_path(
+            &self.project_id,
+            &self.log_group_id,
+            &self.log_stream_id,
+            self.api.path_suffix(),
+        );
         format!("{}{path}", self.endpoint)
     }
 
@@ -1049,7 +1054,10 @@ impl ConfigBuilder {
                 return Err(Error::invalid(fields_setting, "a label field name is empty"));
             }
             if self.label_fields[..i].contains(f) {
-                return Err(Error::invalid(fields_setting, format!("the label field {f:?} is named twice")));
+                return Err(Error::invalid(
+                    fields_setting,
+                    format!("the label field {f:?} is named twice"),
+                ));
             }
         }
         if self.max_open_batches == 0 {

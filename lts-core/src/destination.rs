@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-
 /// One log stream a batch is sent to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Destination {

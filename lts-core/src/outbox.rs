@@ -677,7 +677,14 @@ mod tests {
         let shared = Arc::new(Shared::new(1 << 20));
         let t0 = Instant::now();
         let dir = spool.then(|| tempfile::tempdir().unwrap());
-        let spool = dir.as_ref().map(|d| (Spool::open(d.path(), 1 << 30, Arc::new(crate::destination::Destinations::single())).unwrap().0, 0));
+        let spool = dir.as_ref().map(|d| {
+            (
+                Spool::open(d.path(), 1 << 30, Arc::new(crate::destination::Destinations::single()))
+                    .unwrap()
+                    .0,
+                0,
+            )
+        });
         Fixture {
             outbox: Outbox::new(spool, policy(max_tries), 2 * DAY_NS, false, shared.clone(), t0),
             shared,

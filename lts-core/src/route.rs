@@ -273,7 +273,10 @@ mod tests {
         for (value, says) in [
             ("audit", "entry \"audit\": expected MATCH=DEST"),
             (&format!("@error={S1}") as &str, "the target prefix is empty"),
-            (&format!("a@loud={S1}"), "entry \"a@loud=0a1b2c3d-0000-4000-8000-000000000003\": unknown level \"loud\""),
+            (
+                &format!("a@loud={S1}"),
+                "entry \"a@loud=0a1b2c3d-0000-4000-8000-000000000003\": unknown level \"loud\"",
+            ),
         ] {
             let e = parse_routes("LTS_ROUTES", &format!("ok={S1},{value}")).unwrap_err();
             assert_eq!(e.setting(), Some("LTS_ROUTES"), "{value}");

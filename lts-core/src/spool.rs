@@ -552,7 +552,10 @@ mod tests {
         let (mut s, _) = Spool::open(dir.path(), 1 << 30, dests.clone()).unwrap();
         let audit = s.front().unwrap().unwrap();
         assert_eq!(audit, to(1, 0));
-        assert!(audit.dest.url.ends_with("/streams/0a1b2c3d-0000-4000-8000-0000000000a1/tenant/contents/high-accuracy"));
+        assert!(audit
+            .dest
+            .url
+            .ends_with("/streams/0a1b2c3d-0000-4000-8000-0000000000a1/tenant/contents/high-accuracy"));
         s.pop_front().unwrap();
         assert_eq!(s.front().unwrap().unwrap(), to(0, 1));
         drop(s);
@@ -572,7 +575,10 @@ mod tests {
             .unwrap();
         let (s, _) = Spool::open(dir.path(), 1 << 30, Arc::new(config.destinations())).unwrap();
         let back = s.front().unwrap().unwrap();
-        assert_eq!((back.dest.route, back.dest.url.as_str()), (0, dests.get(1).url.as_str()));
+        assert_eq!(
+            (back.dest.route, back.dest.url.as_str()),
+            (0, dests.get(1).url.as_str())
+        );
     }
 
     #[test]
@@ -594,6 +600,12 @@ mod tests {
         let (s, found) = Spool::open(dir.path(), 1 << 30, dests.clone()).unwrap();
         assert_eq!((found.batches, found.events, found.corrupt), (1, 5, 0));
         let back = s.front().unwrap().unwrap();
-        assert_eq!(back, Payload { dest: dests.get(0).clone(), ..b });
+        assert_eq!(
+            back,
+            Payload {
+                dest: dests.get(0).clone(),
+                ..b
+            }
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::{config, hook, json, kinds, retry};
-use lts_core::{Config, Diagnostic, DiagnosticKind, Level, Record, Route, Shipper};
+use lts_core::{Config, Diagnostic, DiagnosticKind, FlushError, Level, Record, Route, Shipper};
 use lts_mock::{MockLts, LOG_GROUP_ID, LOG_STREAM_ID};
 
 const AUDIT: &str = "0a1b2c3d-0000-4000-8000-0000000000a1";
@@ -58,7 +58,8 @@ fn messages_in(mock: &MockLts, group: &str, stream: &str) -> Vec<String> {
 #[test]
 fn each_record_lands_in_exactly_the_stream_its_route_names() {
     let mock = mock();
-    let (shipper, guard) = Shipper::start(config(&mock).label("app", "shop").routes(routes()).build().unwrap()).unwrap();
+    let (shipper, guard) =
+        Shipper::start(config(&mock).label("app", "shop").routes(routes()).build().unwrap()).unwrap();
     send(&shipper, Level::Info, "audit::login", "audit info");
     send(&shipper, Level::Info, "my_app", "app info");
     send(&shipper, Level::Error, "my_app::db", "app error");
@@ -74,7 +75,10 @@ fn each_record_lands_in_exactly_the_stream_its_route_names() {
         ["audit info", "audit error", "auditor info"]
     );
     assert_eq!(messages_in(&mock, ERRORS_GROUP, ERRORS), ["app error"]);
-    assert_eq!(messages_in(&mock, LOG_GROUP_ID, LOG_STREAM_ID), ["app info", "app warn"]);
+    assert_eq!(
+        messages_in(&mock, LOG_GROUP_ID, LOG_STREAM_ID),
+        ["app info", "app warn"]
+    );
     assert_eq!(mock.event_count(), 6, "every record once, nowhere else");
 
     // Each stream's batches carry its labels and tenant.
@@ -83,8 +87,7 @@ fn each_record_lands_in_exactly_the_stream_its_route_names() {
             AUDIT => &[("app", "shop"), ("kind", "audit")],
             _ => &[("app", "shop")],
         };
-        let expected: BTreeMap<String, String> =
-            expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let expected: BTreeMap<String, String> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         assert_eq!(e.labels, expected, "labels of an event in {}", e.log_stream_id);
         let tenant = (e.log_stream_id == AUDIT).then(|| TENANT.to_owned());
         assert_eq!(e.tenant_project_id, tenant, "tenant of an event in {}", e.log_stream_id);
@@ -219,7 +222,9 @@ fn a_label_can_come_from_a_span_and_each_route_keeps_its_own_batches() {
     let acme = Some("acme".to_owned());
     assert_eq!(
         got,
-        [(AUDIT.to_owned(), acme.clone()), (LOG_STREAM_ID.to_owned(), acme)].into_iter().collect()
+        [(AUDIT.to_owned(), acme.clone()), (LOG_STREAM_ID.to_owned(), acme)]
+            .into_iter()
+            .collect()
     );
     assert_eq!(mock.request_count(), 2, "one batch per stream");
     guard.shutdown().unwrap();
@@ -244,7 +249,10 @@ fn flush_and_shutdown_cover_every_route() {
     shipper.flush(Duration::from_secs(10)).unwrap();
     assert_eq!(messages_in(&mock, LOG_GROUP_ID, AUDIT), ["audit before flush"]);
     assert_eq!(messages_in(&mock, ERRORS_GROUP, ERRORS), ["error before flush"]);
-    assert_eq!(messages_in(&mock, LOG_GROUP_ID, LOG_STREAM_ID), ["default before flush"]);
+    assert_eq!(
+        messages_in(&mock, LOG_GROUP_ID, LOG_STREAM_ID),
+        ["default before flush"]
+    );
     each("before shutdown");
     guard.shutdown().unwrap();
     assert_eq!(
@@ -283,7 +291,10 @@ fn a_stream_being_retried_does_not_hold_back_the_others() {
     send(&shipper, Level::Info, "app", "default 2");
     // The audit batch is refused again and again; the rest goes on.
     assert!(mock.wait_for_events(3, Duration::from_secs(10)));
-    assert_eq!(messages_in(&mock, LOG_GROUP_ID, LOG_STREAM_ID), ["default 1", "default 2"]);
+    assert_eq!(
+        messages_in(&mock, LOG_GROUP_ID, LOG_STREAM_ID),
+        ["default 1", "default 2"]
+    );
     assert_eq!(messages_in(&mock, ERRORS_GROUP, ERRORS), ["error 1"]);
     assert!(mock.events_in(LOG_GROUP_ID, AUDIT).is_empty());
     assert!(shipper.route_stats()[1].retries >= 1);
@@ -292,11 +303,14 @@ fn a_stream_being_retried_does_not_hold_back_the_others() {
     shipper.flush(Duration::from_secs(10)).unwrap();
     assert_eq!(messages_in(&mock, LOG_GROUP_ID, AUDIT), ["audit 1"]);
     let audit = &shipper.route_stats()[1];
-    assert_eq!((audit.routed, audit.delivered, audit.dropped, audit.batches), (1, 1, 0, 1));
+    assert_eq!(
+        (audit.routed, audit.delivered, audit.dropped, audit.batches),
+        (1, 1, 0, 1)
+    );
     let refused = mock
         .requests()
         .iter()
-        .filter(|r| r.log_stream_id == AUDIT && r.status == 503)
+        .filter(|r| r.log_stream_id.as_deref() == Some(AUDIT) && r.status == 503)
         .count() as u64;
     assert_eq!(audit.retries, refused);
     guard.shutdown().unwrap();
@@ -311,7 +325,9 @@ fn a_stream_that_refuses_loses_only_its_own_records_counted_on_its_route() {
     send(&shipper, Level::Info, "audit", "audit 1");
     send(&shipper, Level::Info, "audit", "audit 2");
     send(&shipper, Level::Info, "app", "default 1");
-    shipper.flush(Duration::from_secs(10)).unwrap();
+    // The flush says what was lost: the audit stream's two records.
+    let flushed = shipper.flush(Duration::from_secs(10));
+    assert!(matches!(flushed, Err(FlushError::Lost { lost: 2 })), "{flushed:?}");
     let stats: Vec<(u64, u64, u64)> = shipper
         .route_stats()
         .iter()
@@ -344,13 +360,20 @@ fn aksk_signatures_verify_over_each_streams_own_path() {
     send(&shipper, Level::Info, "app", "default");
     shipper.flush(Duration::from_secs(10)).unwrap();
     let requests = mock.requests();
-    let paths: BTreeSet<(&str, u16)> = requests.iter().map(|r| (r.log_stream_id.as_str(), r.status)).collect();
+    let paths: BTreeSet<(&str, u16)> = requests
+        .iter()
+        .map(|r| (r.log_stream_id.as_deref().unwrap_or(""), r.status))
+        .collect();
     assert_eq!(
         paths,
-        [(AUDIT, 200), (ERRORS, 200), (LOG_STREAM_ID, 200)].into_iter().collect(),
+        [(AUDIT, 200), (ERRORS, 200), (LOG_STREAM_ID, 200)]
+            .into_iter()
+            .collect(),
         "{requests:?}"
     );
-    assert!(requests.iter().all(|r| r.auth.as_deref() == Some(&*format!("aksk:{ACCESS_KEY}"))));
+    assert!(requests
+        .iter()
+        .all(|r| r.auth.as_deref() == Some(&*format!("aksk:{ACCESS_KEY}"))));
     assert_eq!(shipper.stats().delivered, 3);
     let diags: Vec<Diagnostic> = seen.lock().unwrap().clone();
     assert!(diags.is_empty(), "{diags:?}");

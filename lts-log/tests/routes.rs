@@ -17,7 +17,10 @@ fn messages_in(mock: &MockLts, stream: &str) -> Vec<(String, Option<String>)> {
         .iter()
         .map(|e| {
             let v: serde_json::Value = serde_json::from_str(&e.line).unwrap();
-            (v["message"].as_str().unwrap().to_owned(), e.labels.get("tenant").cloned())
+            (
+                v["message"].as_str().unwrap().to_owned(),
+                e.labels.get("tenant").cloned(),
+            )
         })
         .collect()
 }
@@ -40,10 +43,16 @@ fn records_go_to_their_routes_stream_by_target_and_level_with_labels_from_key_va
     let (l, guard) = LtsLogger::builder(config).filter("trace").build().unwrap();
     log::info!(logger: &l, target: "audit::login", tenant = "acme"; "alice logged in");
     log::error!(logger: &l, target: "my_app", tenant = "globex"; "disk full");
-    log::warn!(logger: &l, target: "my_app"; "slow");
+    log::warn!(logger: &l, target: "my_app", "slow");
     l.shipper().flush(FLUSH).unwrap();
-    assert_eq!(messages_in(&mock, AUDIT), [("alice logged in".to_owned(), Some("acme".to_owned()))]);
-    assert_eq!(messages_in(&mock, ERRORS), [("disk full".to_owned(), Some("globex".to_owned()))]);
+    assert_eq!(
+        messages_in(&mock, AUDIT),
+        [("alice logged in".to_owned(), Some("acme".to_owned()))]
+    );
+    assert_eq!(
+        messages_in(&mock, ERRORS),
+        [("disk full".to_owned(), Some("globex".to_owned()))]
+    );
     assert_eq!(messages_in(&mock, LOG_STREAM_ID), [("slow".to_owned(), None)]);
     assert_eq!(mock.event_count(), 3);
     let routed: Vec<u64> = l.shipper().route_stats().iter().map(|r| r.delivered).collect();

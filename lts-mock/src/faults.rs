@@ -90,6 +90,9 @@ struct State {
     token: String,
     token_expired: bool,
     expire_after: Option<usize>,
+    /// Per stream id: the status its reports are answered with, and how
+    /// many more (`usize::MAX`: all).
+    fail_streams: HashMap<String, (u16, usize)>,
 }
 
 struct Fraction {
@@ -260,6 +263,7 @@ impl Faults {
                 token,
                 token_expired: false,
                 expire_after: None,
+                fail_streams: HashMap::new(),
             }),
         }
     }
@@ -287,6 +291,30 @@ impl Faults {
         let mut s = self.lock();
         s.fail_iam_next = n;
         s.fail_iam_status = status;
+    }
+
+    /// The next `n` reports to log stream `stream_id` (in any group) are
+    /// answered with `status` and the service's error body for it, as
+    /// [`Faults::fail_next`]; other streams are not affected and do not
+    /// consume the count. `usize::MAX`: every report to it, until
+    /// [`Faults::clear`]. Replaces an earlier `fail_stream` of that stream.
+    /// A fault aimed at every request (`fail_next` and the rest) answers
+    /// first; the request is logged with fault `"fail_stream"`.
+    pub fn fail_stream(&self, stream_id: impl Into<String>, status: u16, n: usize) {
+        self.lock().fail_streams.insert(stream_id.into(), (status, n));
+    }
+
+    /// Takes one of the stream's scripted failures, if any.
+    pub(crate) fn take_stream_failure(&self, stream_id: &str) -> Option<u16> {
+        let mut s = self.lock();
+        let (status, left) = s.fail_streams.get_mut(stream_id)?;
+        if *left == 0 {
+            return None;
+        }
+        if *left != usize::MAX {
+            *left -= 1;
+        }
+        Some(*status)
     }
 
     /// The request with this 0-based index (as in [`RequestLog::index`](crate::RequestLog::index))
@@ -403,6 +431,7 @@ impl Faults {
         s.hang_next = 0;
         s.token_expired = false;
         s.expire_after = None;
+        s.fail_streams.clear();
     }
 
     /// The faults set now, for the console (no token, no seed state).

@@ -248,6 +248,12 @@ pub struct ReceivedEvent {
     pub api: Api,
     /// The index of its request in [`MockLts::requests`].
     pub request: usize,
+    /// The log group it was reported to.
+    pub log_group_id: String,
+    /// The log stream it was reported to.
+    pub log_stream_id: String,
+    /// The `tenant_project_id` of the report that carried it, if it had one.
+    pub tenant_project_id: Option<String>,
 }
 
 /// What the mock saw of one request, and how it answered.
@@ -276,6 +282,14 @@ pub struct RequestLog {
     pub method: String,
     /// The request target as sent (path and any query).
     pub path: String,
+    /// The log group its path names, when it had the shape of a reporting
+    /// endpoint.
+    pub log_group_id: Option<String>,
+    /// The log stream its path names, when it had the shape of a reporting
+    /// endpoint.
+    pub log_stream_id: Option<String>,
+    /// The body's `tenant_project_id`, when the body was parsed and had one.
+    pub tenant_project_id: Option<String>,
     /// The HTTP status answered; 0 when the request was dropped or hung (no answer).
     pub status: u16,
     /// The `errorCode` of the answer when it was not 200; `None` for 200 and for no answer.

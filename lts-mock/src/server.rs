@@ -46,6 +46,8 @@ pub struct MockBuilder {
     bind: SocketAddr,
     token: String,
     ids: Ids,
+    /// Streams served besides the default one.
+    streams: Vec<(String, String)>,
     on_event: Option<EventFn>,
     on_request: Option<RequestFn>,
     counting_only: bool,
@@ -68,6 +70,7 @@ impl Default for MockBuilder {
                 log_group_id: crate::LOG_GROUP_ID.to_string(),
                 log_stream_id: crate::LOG_STREAM_ID.to_string(),
             },
+            streams: Vec::new(),
             on_event: None,
             on_request: None,
             counting_only: false,
@@ -87,6 +90,7 @@ impl std::fmt::Debug for MockBuilder {
         f.debug_struct("MockBuilder")
             .field("bind", &self.bind)
             .field("ids", &self.ids)
+            .field("streams", &self.streams)
             .field("counting_only", &self.counting_only)
             .field("max_line_bytes", &self.max_line_bytes)
             .field("max_body_bytes", &self.max_body_bytes)
@@ -135,6 +139,23 @@ impl MockBuilder {
     /// The log stream id to serve: a 36-character UUID (checked by [`build`](Self::build)).
     pub fn log_stream_id(mut self, id: impl Into<String>) -> Self {
         self.ids.log_stream_id = id.into();
+        self
+    }
+
+    /// Serves one more log stream, `stream_id` in log group `group_id`
+    /// (the default stream is always served): reports to it are accepted,
+    /// and [`MockLts::events_in`] reads them. A report to a stream not
+    /// served is refused as the service refuses an unknown stream (404,
+    /// `SVCSTG.ALS.404.103`, or `.404.102` for an unknown group).
+    ///
+    /// ```
+    /// const AUDIT: &str = "0a1b2c3d-0000-4000-8000-0000000000a1";
+    /// let mock = lts_mock::MockLts::builder().stream(lts_mock::LOG_GROUP_ID, AUDIT).build()?;
+    /// assert!(mock.streams().contains(&(lts_mock::LOG_GROUP_ID.to_owned(), AUDIT.to_owned())));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stream(mut self, group_id: impl Into<String>, stream_id: impl Into<String>) -> Self {
+        self.streams.push((group_id.into(), stream_id.into()));
         self
     }
 
@@ -246,6 +267,12 @@ impl MockBuilder {
             ));
         }
 
+        for (group, stream) in &self.streams {
+            check_stream(group, stream)?;
+        }
+        let mut streams = vec![(self.ids.log_group_id.clone(), self.ids.log_stream_id.clone())];
+        streams.extend(self.streams);
+
         let listener = TcpListener::bind(self.bind)?;
         let local = listener.local_addr()?;
         let server = tiny_http::Server::http((Ipv4Addr::LOCALHOST, 0))
@@ -264,6 +291,7 @@ impl MockBuilder {
         let shared = Arc::new(Shared {
             console: self.console,
             ids: self.ids,
+            streams: Mutex::new(streams),
             counting_only: self.counting_only,
             max_line_bytes: self.max_line_bytes,
             max_body_bytes: self.max_body_bytes,
@@ -348,6 +376,8 @@ fn stop_accept(stopping: &AtomicBool, addr: SocketAddr, accept: JoinHandle<()>) 
 pub(crate) struct Shared {
     console: bool,
     pub(crate) ids: Ids,
+    /// Every stream served, the default one first.
+    streams: Mutex<Vec<(String, String)>>,
     counting_only: bool,
     max_line_bytes: usize,
     max_body_bytes: usize,
@@ -856,7 +886,7 @@ fn handle_iam(
     respond_with(request, answer.status, answer.body, IAM_CONTENT_TYPE, &headers);
 }
 
-fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decision: Decision) {
+fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, mut decision: Decision) {
     let method = request.method().as_str().to_string();
     let path = request.url().to_string();
     let is_iam = iam::is_iam_target(&path);
@@ -864,10 +894,14 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
     let content_encoding = header_values(&request, "Content-Encoding");
     let tokens = header_values(&request, "X-Auth-Token");
     let authorizations = header_values(&request, "Authorization");
+    let (log_group_id, log_stream_id) = validate::path_ids(&path).unzip();
     let mut log = RequestLog {
         index,
         method: method.clone(),
         path: path.clone(),
+        log_group_id,
+        log_stream_id,
+        tenant_project_id: None,
         status: 0,
         error_code: None,
         error_msg: None,
@@ -908,11 +942,23 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
 
     let ct_check = validate::check_content_type(&as_strs(&content_type));
     let enc_check = validate::check_content_encoding(&as_strs(&content_encoding));
-    let route = validate::route(&method, &path, &shared.ids);
+    let route = {
+        let streams = shared.streams.lock().unwrap_or_else(|e| e.into_inner());
+        validate::route(&method, &path, &shared.ids, &streams)
+    };
     let api = match &route {
-        Ok(a) => Some(*a),
+        Ok(t) => Some(t.api),
         Err((a, _)) => *a,
     };
+    if let (Ok(t), Action::None) = (&route, decision.action) {
+        if let Some(status) = shared.faults.take_stream_failure(&t.log_stream_id) {
+            decision.action = Action::Fail {
+                status,
+                fault: "fail_stream",
+                retry_after: None,
+            };
+        }
+    }
     log.api = api;
     // The signature covers the body as received, before decompression.
     let auth_check = authenticate(shared, &request, &tokens, &authorizations, &body);
@@ -942,6 +988,9 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
                 log.body_sha256_or_hash = validate::fnv1a64(&body);
             }
         }
+    }
+    if let Some(Ok(Parsed::Full(r))) = &parsed {
+        log.tenant_project_id.clone_from(&r.tenant_project_id);
     }
     log.events = match &parsed {
         Some(Ok(Parsed::Full(r))) => r.events.len(),
@@ -1018,7 +1067,10 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
         return;
     }
 
-    let api = api.expect("routed");
+    let Ok(target) = route else {
+        unreachable!("refused above when not routed")
+    };
+    let api = target.api;
     let mut log = log;
     log.status = 200;
     let (kept, discarded, count) = match parsed {
@@ -1046,6 +1098,9 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, decisi
                     labels,
                     api,
                     request: index,
+                    log_group_id: target.log_group_id.clone(),
+                    log_stream_id: target.log_stream_id.clone(),
+                    tenant_project_id: report.tenant_project_id.clone(),
                 });
             }
             let count = kept.len();
@@ -1183,6 +1238,45 @@ impl MockLts {
     /// The log stream id served.
     pub fn log_stream_id(&self) -> &str {
         &self.shared.ids.log_stream_id
+    }
+
+    /// Serves one more stream from now on (see [`MockBuilder::stream`]).
+    /// Fails with `InvalidInput` for an id of the wrong shape.
+    pub fn add_stream(&self, group_id: &str, stream_id: &str) -> io::Result<()> {
+        check_stream(group_id, stream_id)?;
+        let mut streams = self.shared.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let pair = (group_id.to_owned(), stream_id.to_owned());
+        if !streams.contains(&pair) {
+            streams.push(pair);
+        }
+        Ok(())
+    }
+
+    /// Every stream served, as (group id, stream id), the default one first.
+    pub fn streams(&self) -> Vec<(String, String)> {
+        self.shared.streams.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The events kept (see [`MockLts::events`]) that went to stream
+    /// `stream_id` of group `group_id`, in the order they were recorded.
+    pub fn events_in(&self, group_id: &str, stream_id: &str) -> Vec<ReceivedEvent> {
+        self.shared
+            .store()
+            .events
+            .iter()
+            .filter(|e| e.log_group_id == group_id && e.log_stream_id == stream_id)
+            .cloned()
+            .collect()
+    }
+
+    /// How many events kept went to that stream (see [`MockLts::events_in`]).
+    pub fn event_count_in(&self, group_id: &str, stream_id: &str) -> usize {
+        self.shared
+            .store()
+            .events
+            .iter()
+            .filter(|e| e.log_group_id == group_id && e.log_stream_id == stream_id)
+            .count()
     }
 
     /// The full URL of an endpoint of the served stream.
@@ -1351,4 +1445,17 @@ impl Drop for MockLts {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Checks the shape of a served stream's ids.
+fn check_stream(group: &str, stream: &str) -> io::Result<()> {
+    let invalid =
+        |what: &str, v: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("lts-mock: invalid {what} {v:?}"));
+    if !validate::is_uuid(group) {
+        return Err(invalid("log group id (want a 36-character UUID)", group));
+    }
+    if !validate::is_uuid(stream) {
+        return Err(invalid("log stream id (want a 36-character UUID)", stream));
+    }
+    Ok(())
 }

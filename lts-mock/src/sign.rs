@@ -419,6 +419,46 @@ mod tests {
         );
     }
 
+    /// Each stream's reports are signed over their own path: a signature
+    /// made for one stream does not verify on another.
+    #[test]
+    fn a_signature_covers_the_streams_path() {
+        let h = headers(&[("x-sdk-date", DATE)]);
+        let path = |stream: &str| {
+            format!("/v2/0123456789abcdef0123456789abcdef/lts/groups/0a1b2c3d-0000-4000-8000-000000000001/streams/{stream}/tenant/contents/high-accuracy")
+        };
+        let (a, b) = (
+            path("0a1b2c3d-0000-4000-8000-0000000000a1"),
+            path("0a1b2c3d-0000-4000-8000-0000000000b1"),
+        );
+        fn req<'a>(target: &'a str, h: &'a [(String, String)]) -> Signed<'a> {
+            Signed {
+                method: "POST",
+                target,
+                headers: h,
+                body: b"{}",
+            }
+        }
+        let sign = |target: &str| {
+            let canonical = canonical_request(&req(target, &h), &["x-sdk-date".to_string()]).unwrap();
+            signature("SecretKey", DATE, &canonical)
+        };
+        let (sig_a, sig_b) = (sign(&a), sign(&b));
+        assert_ne!(sig_a, sig_b);
+        assert_eq!(
+            verify(&req(&a, &h), &auth(&sig_a), keys, DATE_SECS),
+            Ok("AccessKey".into())
+        );
+        assert_eq!(
+            verify(&req(&b, &h), &auth(&sig_b), keys, DATE_SECS),
+            Ok("AccessKey".into())
+        );
+        assert_eq!(
+            verify(&req(&b, &h), &auth(&sig_a), keys, DATE_SECS).unwrap_err().code,
+            codes::AKSK_BAD_SIGNATURE
+        );
+    }
+
     #[test]
     fn authorization_headers_are_parsed_strictly() {
         assert_eq!(

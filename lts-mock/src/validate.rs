@@ -65,9 +65,15 @@ pub(crate) fn is_uuid(s: &str) -> bool {
 }
 
 /// Matches the method and path. `Ok(api)` when they name one of the two
-/// reporting endpoints of the configured stream; otherwise the rejection and,
+/// reporting endpoints of a registered stream (`streams`, the default one
+/// among them); otherwise the rejection and,
 /// when the path had the shape of a reporting endpoint, which one.
-pub(crate) fn route(method: &str, url: &str, ids: &Ids) -> Result<Api, (Option<Api>, Reject)> {
+pub(crate) fn route(
+    method: &str,
+    url: &str,
+    ids: &Ids,
+    streams: &[(String, String)],
+) -> Result<Target, (Option<Api>, Reject)> {
     let path = url.split_once('?').map_or(url, |(p, _)| p);
     let segs: Vec<&str> = path.split('/').collect();
     let api = match segs.as_slice() {
@@ -114,21 +120,44 @@ pub(crate) fn route(method: &str, url: &str, ids: &Ids) -> Result<Api, (Option<A
             format!("The project {project} does not exist."),
         ));
     }
-    if group != ids.log_group_id {
+    if !streams.iter().any(|(g, _)| g == group) {
         return fail(Reject::new(
             404,
             codes::UNKNOWN_LOG_GROUP_ID,
             format!("The log group {group} does not exist."),
         ));
     }
-    if stream != ids.log_stream_id {
+    if !streams.iter().any(|(g, s)| g == group && s == stream) {
         return fail(Reject::new(
             404,
             codes::UNKNOWN_LOG_STREAM_ID,
             format!("The log stream {stream} does not exist."),
         ));
     }
-    Ok(api)
+    Ok(Target {
+        api,
+        log_group_id: group.to_owned(),
+        log_stream_id: stream.to_owned(),
+    })
+}
+
+/// A reporting endpoint of a registered stream, as [`route`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) api: Api,
+    pub(crate) log_group_id: String,
+    pub(crate) log_stream_id: String,
+}
+
+/// The group and stream ids in a reporting path, if it has the shape of one.
+pub(crate) fn path_ids(url: &str) -> Option<(String, String)> {
+    let path = url.split_once('?').map_or(url, |(p, _)| p);
+    match path.split('/').collect::<Vec<_>>().as_slice() {
+        ["", "v2", _, "lts", "groups", group, "streams", stream, "tenant", "contents", ..] => {
+            Some(((*group).to_owned(), (*stream).to_owned()))
+        }
+        _ => None,
+    }
 }
 
 /// The only `Content-Type` the service accepts (compared ignoring ASCII case,
@@ -234,6 +263,7 @@ pub(crate) struct Report {
     /// `(log_time_ns, line)` in body order.
     pub(crate) events: Vec<(u64, String)>,
     pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) tenant_project_id: Option<String>,
 }
 
 fn malformed(msg: impl Into<String>) -> Reject {
@@ -335,14 +365,16 @@ pub(crate) fn parse_report(api: Api, body: &[u8], max_line: usize) -> Result<Rep
         }
     }
 
-    if let Some(t) = top.get("tenant_project_id") {
-        if !t.is_string() {
+    let tenant_project_id = match top.get("tenant_project_id") {
+        None => None,
+        Some(Value::String(t)) => Some(t.clone()),
+        Some(t) => {
             return Err(Reject::bad(
                 codes::INVALID_TENANT_PROJECT_ID,
                 format!("tenant_project_id must be a string, got {t}."),
-            ));
+            ))
         }
-    }
+    };
 
     let base = match api {
         Api::Standard => match top.get("log_time_ns") {
@@ -432,6 +464,7 @@ pub(crate) fn parse_report(api: Api, body: &[u8], max_line: usize) -> Result<Rep
     Ok(Report {
         events,
         labels: label_map,
+        tenant_project_id,
     })
 }
 

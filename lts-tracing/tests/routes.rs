@@ -19,7 +19,10 @@ fn messages_in(mock: &MockLts, stream: &str) -> Vec<(String, Option<String>)> {
         .iter()
         .map(|e| {
             let v: serde_json::Value = serde_json::from_str(&e.line).unwrap();
-            (v["message"].as_str().unwrap().to_owned(), e.labels.get("tenant").cloned())
+            (
+                v["message"].as_str().unwrap().to_owned(),
+                e.labels.get("tenant").cloned(),
+            )
         })
         .collect();
     got.sort();
@@ -51,9 +54,15 @@ fn events_go_to_their_routes_stream_with_labels_from_event_or_span_fields() {
     });
     shipper.flush(Duration::from_secs(10)).unwrap();
     let acme = Some("acme".to_owned());
-    assert_eq!(messages_in(&mock, AUDIT), [("alice logged in".to_owned(), acme.clone())]);
+    assert_eq!(
+        messages_in(&mock, AUDIT),
+        [("alice logged in".to_owned(), acme.clone())]
+    );
     // The event's own field wins over its span's.
-    assert_eq!(messages_in(&mock, ERRORS), [("disk full".to_owned(), Some("globex".to_owned()))]);
+    assert_eq!(
+        messages_in(&mock, ERRORS),
+        [("disk full".to_owned(), Some("globex".to_owned()))]
+    );
     assert_eq!(messages_in(&mock, LOG_STREAM_ID), [("slow".to_owned(), acme)]);
     assert_eq!(mock.event_count(), 3);
     drop(guard);
