@@ -347,18 +347,22 @@ impl Config {
         format!("{}{path}", self.endpoint)
     }
 
+    /// The (group, stream) of each route, in order: a route without a
+    /// group of its own writes to the default group.
+    pub(crate) fn route_streams(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.routes
+            .iter()
+            .map(|r| (r.log_group_id().unwrap_or(&self.log_group_id), r.log_stream_id()))
+    }
+
     /// Where batches go: the default stream, then each route's.
     pub(crate) fn destinations(&self) -> Destinations {
-        let routes = self
-            .routes
-            .iter()
-            .map(|r| (r.log_group_id().unwrap_or(&self.log_group_id), r.log_stream_id()));
         Destinations::new(
             &self.endpoint,
             &self.project_id,
             self.api.path_suffix(),
             (&self.log_group_id, &self.log_stream_id),
-            routes,
+            self.route_streams(),
         )
     }
 

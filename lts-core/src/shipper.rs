@@ -411,9 +411,7 @@ impl Drop for Guard {
 /// each route under its description.
 fn route_counters(config: &Config) -> Vec<RouteCounters> {
     let default = RouteCounters::new("default".to_owned(), &config.log_group_id, &config.log_stream_id);
-    let routes = config.routes.iter().map(|r| {
-        let group = r.log_group_id().unwrap_or(&config.log_group_id);
-        RouteCounters::new(r.describe(), group, r.log_stream_id())
-    });
+    let routes = (config.routes.iter().zip(config.route_streams()))
+        .map(|(r, (group, stream))| RouteCounters::new(r.describe(), group, stream));
     std::iter::once(default).chain(routes).collect()
 }
