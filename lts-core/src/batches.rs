@@ -47,6 +47,10 @@ pub(crate) struct Chosen {
 
 /// Every open batch, by key, and what it takes to open one more.
 pub(crate) struct OpenBatches {
+    /// Each route's batch without label values, by route index: found
+    /// without a search, as every record is when there are no label fields.
+    plain: Vec<Option<Builder>>,
+    /// The batches with label values (the overflow ones among them).
     open: BTreeMap<BatchKey, Builder>,
     /// Open batches that count against `max_open`.
     labelled: usize,
@@ -80,6 +84,7 @@ impl OpenBatches {
             );
         }
         OpenBatches {
+            plain: (0..labels.len()).map(|_| None).collect(),
             open: BTreeMap::new(),
             labelled: 0,
             router: Router::new(&config.routes),
@@ -126,7 +131,10 @@ impl OpenBatches {
     /// The batch a record goes to, by its target, level and fields.
     pub(crate) fn key(&self, record: &Record) -> Chosen {
         let route = self.router.route(&record.target, record.level);
-        let values: Box<[Option<String>]> = self.label_fields.iter().map(|f| field_text(record, f)).collect();
+        let values: Box<[Option<String>]> = match self.label_fields.is_empty() {
+            true => Box::default(),
+            false => self.label_fields.iter().map(|f| field_text(record, f)).collect(),
+        };
         let key = BatchKey { route, values };
         if !self.is_bounded(&key) || self.labelled < self.max_open || self.open.contains_key(&key) {
             return Chosen { key, overflowed: false };
@@ -163,52 +171,85 @@ impl OpenBatches {
 
     /// The open batch of `key`, opened if need be.
     pub(crate) fn get(&mut self, key: &BatchKey) -> &mut Builder {
+        if is_plain(key) {
+            // Route indices come from the router: each has its slot.
+            if self.plain[key.route].is_none() {
+                let builder = Builder::new(self.api, self.tail(key), self.max_events, self.max_bytes, self.linger);
+                self.plain[key.route] = Some(builder);
+            }
+            return self.plain[key.route].as_mut().expect("opened above");
+        }
+        // `entry` would clone the key (its label values) for every record.
         if !self.open.contains_key(key) {
             let builder = Builder::new(self.api, self.tail(key), self.max_events, self.max_bytes, self.linger);
             self.labelled += usize::from(self.is_bounded(key));
-            self.open.insert(key.clone(), builder);
+            return self.open.entry(key.clone()).or_insert(builder);
         }
-        self.open.get_mut(key).expect("just opened")
+        self.open.get_mut(key).expect("checked above")
     }
 
     /// Whether `key` has an open batch holding events or losses.
     pub(crate) fn has(&self, key: &BatchKey) -> bool {
-        self.open.get(key).is_some_and(|b| !b.is_empty() || b.lost_before() > 0)
+        let open = match is_plain(key) {
+            true => self.plain.get(key.route).and_then(Option::as_ref),
+            false => self.open.get(key),
+        };
+        open.is_some_and(|b| !b.is_empty() || b.lost_before() > 0)
     }
 
     /// Closes the batch of `key`: its content and destination, or `None`
     /// when it holds nothing.
     pub(crate) fn take(&mut self, key: &BatchKey) -> Option<(Sealed, Arc<Destination>)> {
-        let mut builder = self.open.remove(key)?;
-        self.labelled -= usize::from(self.is_bounded(key));
+        let mut builder = match is_plain(key) {
+            true => self.plain.get_mut(key.route)?.take()?,
+            false => {
+                let b = self.open.remove(key)?;
+                self.labelled -= usize::from(self.is_bounded(key));
+                b
+            }
+        };
         if builder.is_empty() && builder.lost_before() == 0 {
             return None;
         }
         Some((builder.take(), self.destinations.get(key.route).clone()))
     }
 
-    /// The keys of every open batch, in key order.
+    /// The keys of every open batch (see [`OpenBatches::all`]).
     pub(crate) fn keys(&self) -> Vec<BatchKey> {
-        self.open.keys().cloned().collect()
+        self.all().map(|(k, _)| k).collect()
     }
 
     /// The keys of the batches whose linger ended by `now`.
     pub(crate) fn due(&self, now: Instant) -> Vec<BatchKey> {
-        self.open
-            .iter()
+        self.all()
             .filter(|(_, b)| b.linger_deadline().is_some_and(|d| d <= now))
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k)
             .collect()
     }
 
     /// When the first open batch must be sealed, if one holds anything.
     pub(crate) fn linger_deadline(&self) -> Option<Instant> {
-        self.open.values().filter_map(Builder::linger_deadline).min()
+        self.builders().filter_map(Builder::linger_deadline).min()
     }
 
     /// Whether no batch holds an event.
     pub(crate) fn is_empty(&self) -> bool {
-        self.open.values().all(Builder::is_empty)
+        self.builders().all(Builder::is_empty)
+    }
+
+    /// Every open batch.
+    fn builders(&self) -> impl Iterator<Item = &Builder> + '_ {
+        self.plain.iter().flatten().chain(self.open.values())
+    }
+
+    /// Every open batch with its key: the batches without label values
+    /// first, by route, then the others in key order.
+    fn all(&self) -> impl Iterator<Item = (BatchKey, &Builder)> + '_ {
+        let plain = self.plain.iter().enumerate().filter_map(|(route, b)| {
+            let values = self.label_fields.iter().map(|_| None).collect();
+            b.as_ref().map(|b| (BatchKey { route, values }, b))
+        });
+        plain.chain(self.open.iter().map(|(k, b)| (k.clone(), b)))
     }
 
     /// Counts a record given up on before it reached a batch (on the base
@@ -226,7 +267,7 @@ impl OpenBatches {
     /// Batches open now.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.open.len()
+        self.builders().count()
     }
 
     fn tail(&self, key: &BatchKey) -> String {
@@ -239,6 +280,11 @@ impl OpenBatches {
         }
         batch_tail(&labels, self.tenants[route].as_deref())
     }
+}
+
+/// Whether `key` names its route's batch without label values.
+fn is_plain(key: &BatchKey) -> bool {
+    key.values.iter().all(Option::is_none)
 }
 
 /// The value of field `name` as label text: the record's own field, else

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// [`Shipper::route_stats`](crate::Shipper::route_stats), the default
 /// stream first, then the routes in the order they are tried.
 ///
-/// Records are counted here when the worker routes them (after they left
-/// the queue), so right after a flush that returned `Ok`, `routed ==
-/// delivered + dropped + pending` for each route, with `pending` 0.
+/// Records are counted in `routed` when the worker seals the batch they
+/// travel in (or gives them up before they reach one), so right after a
+/// flush returned `Ok`, `routed == delivered + dropped` for each route.
 ///
 /// # Example
 ///
@@ -45,7 +45,7 @@ pub struct RouteStats {
     pub log_group_id: String,
     /// The log stream its batches go to.
     pub log_stream_id: String,
-    /// Records that took this route.
+    /// Records that took this route (counted as their batch is sealed).
     pub routed: u64,
     /// Records the service acknowledged.
     pub delivered: u64,

@@ -302,9 +302,9 @@ impl Worker {
         let now_ns = self.now.wall_ns;
         let chosen = self.batches.key(&record);
         let route = self.shared.route(chosen.key.route);
-        add(&route.routed, 1);
         if record.time_ns.abs_diff(now_ns) > self.time_window_ns {
             add(&self.shared.counters.dropped_rejected, 1);
+            add(&route.routed, 1);
             add(&route.dropped, 1);
             self.shared.budget.release(size);
             self.batches.add_lost(1);
@@ -344,13 +344,13 @@ impl Worker {
             });
         }
         let key = chosen.key;
-        if !self.batches.get(&key).fits(self.escaped.len()) {
+        let mut batch = self.batches.get(&key);
+        if !batch.fits(self.escaped.len()) {
             self.seal(&key);
+            batch = self.batches.get(&key);
         }
-        self.batches
-            .get(&key)
-            .push(time_ns, &self.escaped, size, false, self.now.instant);
-        if self.batches.get(&key).is_full() {
+        batch.push(time_ns, &self.escaped, size, false, self.now.instant);
+        if batch.is_full() {
             self.seal(&key);
         }
     }
@@ -396,6 +396,8 @@ impl Worker {
         let Some((sealed, dest)) = self.batches.take(key) else {
             return;
         };
+        // Counted per batch, not per record: one atomic add a batch.
+        add(&self.shared.route(dest.route).routed, sealed.events - sealed.internal);
         let raw_len = sealed.raw.len();
         let wire = if sealed.events == 0 {
             Arc::default()
