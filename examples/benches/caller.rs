@@ -219,6 +219,11 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
+/// The arithmetic mean (0 for no samples).
+fn mean(samples: &[f64]) -> f64 {
+    samples.iter().sum::<f64>() / samples.len().max(1) as f64
+}
+
 fn median(samples: &[f64]) -> f64 {
     let mut s = samples.to_vec();
     s.sort_by(f64::total_cmp);
@@ -723,10 +728,21 @@ fn main() -> Result<(), BoxError> {
     );
     println!("event: info!(user_id = 42u64, path = \"/api/v1/items\", \"request handled in {{}} ms\", ms)  [ms = black_box(17)]");
     println!("x floor / x peer: this row's median over the floor's / the lossless peer's, same thread count");
+    println!("mean: the mean of all samples (what a caller pays on average, periodic costs included: channel blocks, wake-ups, frees on another core); x floor (mean): over the floor's mean");
     println!();
     println!(
-        "{:<41} {:>3} {:>9} {:>8} {:>8}  {:>23} {:>9} {:>8} {:>8}  round medians",
-        "configuration", "thr", "median", "p10", "p90", "delivered/emitted", "dropped", "x floor", "x peer",
+        "{:<41} {:>3} {:>9} {:>8} {:>8} {:>8}  {:>23} {:>9} {:>8} {:>8} {:>8}  round medians",
+        "configuration",
+        "thr",
+        "median",
+        "p10",
+        "p90",
+        "mean",
+        "delivered/emitted",
+        "dropped",
+        "x floor",
+        "x peer",
+        "x fl mean",
     );
     for &threads in &opts.threads {
         let of = |name: &str| {
@@ -736,24 +752,32 @@ fn main() -> Result<(), BoxError> {
         };
         let floor_ns = of(FLOOR);
         let peer_ns = of(PEER_LOSSLESS);
+        let floor_mean = rows
+            .iter()
+            .find(|r| r.threads == threads && r.name == FLOOR)
+            .map(|r| mean(&r.samples));
         for r in rows.iter().filter(|r| r.threads == threads) {
             let mut s = r.samples.clone();
             s.sort_by(f64::total_cmp);
             let med = quantile(&s, 0.5);
+            let avg = mean(&s);
             let ratio = |base: Option<f64>| base.map_or("-".to_string(), |b| format!("{:.2}", med / b));
+            let mean_ratio = floor_mean.map_or("-".to_string(), |b| format!("{:.2}", avg / b));
             let rounds: Vec<String> = r.round_medians.iter().map(|m| format!("{m:.0}")).collect();
             println!(
-                "{:<41} {:>3} {:>9.1} {:>8.1} {:>8.1}  {:>11}/{:<11} {:>9} {:>8} {:>8}  {}",
+                "{:<41} {:>3} {:>9.1} {:>8.1} {:>8.1} {:>8.1}  {:>11}/{:<11} {:>9} {:>8} {:>8} {:>8}  {}",
                 r.name,
                 r.threads,
                 med,
                 quantile(&s, 0.1),
                 quantile(&s, 0.9),
+                avg,
                 r.delivered,
                 r.emitted,
                 r.dropped,
                 ratio(floor_ns),
                 ratio(peer_ns),
+                mean_ratio,
                 rounds.join(" ")
             );
         }

@@ -8,7 +8,7 @@
 //!     [--receiver full|counting|env] [--service-down] [--down-mode refused|503] \
 //!     [--queue-bytes B] [--block] [--block-ms MS] [--shutdown-ms MS] \
 //!     [--end flush|shutdown] [--delay-ms MS] [--fail-rate P] [--rate-limit N] \
-//!     [--max-in-flight N]
+//!     [--max-in-flight N] [--check-rss]
 //! ```
 //!
 //! Defaults: 1,000,000 events from 2 threads, unpaced, through lts-core,
@@ -36,6 +36,15 @@
 //! (`LTS_SHUTDOWN_TIMEOUT_MS`, 5 s by default, or `--shutdown-ms`):
 //! `delivered_share` is then what got through by that deadline, and
 //! `all_delivered_seconds` is null unless everything did.
+//!
+//! Memory against the budget (issue 13's target): `rss_limit_bytes` is the
+//! queue budget × 1.1 + 8 MiB, `rss_ratio` the peak RSS over the budget,
+//! `rss_within_limit` whether the peak stayed under the limit; with
+//! `--check-rss` the program exits with status 3 when it did not (after
+//! printing its line). `budget_bytes_per_event` is what one queued record
+//! of this run costs the budget (`Record::memory_size`, `--via core`
+//! only), `budget_per_raw_byte` that over the bytes the event takes in
+//! the uncompressed body (its escaped line and envelope).
 #![allow(clippy::print_stdout)]
 // The one-line JSON report has more fields than `json!` expands by default.
 #![recursion_limit = "256"]
@@ -105,13 +114,14 @@ struct Args {
     fail_rate: f64,
     rate_limit: Option<usize>,
     max_in_flight: Option<usize>,
+    check_rss: bool,
 }
 
 fn usage() -> &'static str {
     "usage: loadgen [--events N] [--threads T] [--rate R (events/s, all threads; 0 = unpaced)] \
      [--via core|log|tracing] [--receiver full|counting|env] [--service-down] [--down-mode refused|503] \
      [--queue-bytes B] [--block] [--block-ms MS] [--shutdown-ms MS] [--end flush|shutdown] \
-     [--delay-ms MS] [--fail-rate P (0..1)] [--rate-limit N (requests/s)] [--max-in-flight N]"
+     [--delay-ms MS] [--fail-rate P (0..1)] [--rate-limit N (requests/s)] [--max-in-flight N] [--check-rss]"
 }
 
 impl Args {
@@ -132,6 +142,7 @@ impl Args {
             fail_rate: 0.0,
             rate_limit: None,
             max_in_flight: None,
+            check_rss: false,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -188,6 +199,7 @@ impl Args {
                 "--fail-rate" => a.fail_rate = val()?.parse()?,
                 "--rate-limit" => a.rate_limit = Some(val()?.replace('_', "").parse()?),
                 "--max-in-flight" => a.max_in_flight = Some(val()?.parse()?),
+                "--check-rss" => a.check_rss = true,
                 "-h" | "--help" => {
                     println!("{}", usage());
                     std::process::exit(0);
@@ -419,19 +431,23 @@ fn main() -> Result<(), BoxError> {
     let shutdown_timeout = config.shutdown_timeout();
     let rss_baseline = proc_status_bytes("VmRSS");
 
+    let mut budget_per_event = None;
     let run = match args.via {
         Via::Core => {
             let (shipper, guard) = Shipper::start(config)?;
-            let emit = |i: u64| {
-                let record = Record::new(
+            let record = |i: u64| {
+                Record::new(
                     shipper.now_ns(),
                     Level::Info,
                     "loadgen",
                     format!("request handled in {} ms", i % 1000),
                 )
                 .with_field("user_id", 42u64)
-                .with_field("path", "/api/v1/items");
-                let _ = shipper.send(record);
+                .with_field("path", "/api/v1/items")
+            };
+            budget_per_event = Some(record(500).memory_size());
+            let emit = |i: u64| {
+                let _ = shipper.send(record(i));
             };
             flood(&args, &shipper.clone(), guard, &|| (), &emit)
         }
@@ -479,6 +495,9 @@ fn main() -> Result<(), BoxError> {
         }
     };
     let limit = queue_bytes as f64 * 1.1;
+    let rss_limit = queue_bytes as u64 * 11 / 10 + (8 << 20);
+    let rss_within_limit = peak_rss <= rss_limit;
+    let raw_per_event = (st.delivered > 0).then(|| st.bytes_raw as f64 / st.delivered as f64);
     let all_delivered = st.delivered == args.events;
     let delivered_share = st.delivered as f64 / args.events.max(1) as f64;
     let deadline_ms = (args.service_down || args.end == End::Shutdown).then_some(shutdown_timeout.as_millis() as u64);
@@ -525,6 +544,14 @@ fn main() -> Result<(), BoxError> {
         "rss_before_start_bytes": rss_baseline,
         "queue_bytes": queue_bytes,
         "rss_within_budget": (peak_rss as f64) <= limit,
+        "rss_limit_bytes": rss_limit,
+        "rss_ratio": (peak_rss as f64 / queue_bytes.max(1) as f64 * 1000.0).round() / 1000.0,
+        "rss_within_limit": rss_within_limit,
+        "budget_bytes_per_event": budget_per_event,
+        "budget_per_raw_byte": match (budget_per_event, raw_per_event) {
+            (Some(b), Some(r)) if !args.service_down => json!((b as f64 / r * 100.0).round() / 100.0),
+            _ => json!(null),
+        },
         "rss_growth_within_budget": (peak_rss.saturating_sub(rss_baseline) as f64) <= limit,
         "end": format!("{:?}", args.end).to_lowercase(),
         "deadline_ms": deadline_ms,
@@ -542,6 +569,12 @@ fn main() -> Result<(), BoxError> {
     println!("{out}");
     if let Some(m) = mock {
         m.shutdown();
+    }
+    if args.check_rss && !rss_within_limit {
+        eprintln!(
+            "loadgen: peak RSS {peak_rss} bytes is over the limit {rss_limit} (queue budget {queue_bytes} × 1.1 + 8 MiB)"
+        );
+        std::process::exit(3);
     }
     Ok(())
 }
