@@ -63,8 +63,6 @@ use tracing_subscriber::layer::SubscriberExt;
 
 type BoxError = Box<dyn std::error::Error>;
 
-const DEFAULT_QUEUE_BYTES: usize = 64 << 20;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Via {
     Core,
@@ -281,12 +279,10 @@ fn config(args: &Args, mock: Option<&MockLts>) -> Result<(Config, usize, String)
     if let Some(ms) = shutdown_ms {
         vars.insert("LTS_SHUTDOWN_TIMEOUT_MS".into(), ms.to_string());
     }
-    let queue_bytes = vars
-        .get("LTS_QUEUE_BYTES")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_QUEUE_BYTES);
     let overflow = vars.get("LTS_OVERFLOW").cloned().unwrap_or_else(|| "drop".into());
     let config = Config::from_lookup(|name| vars.get(name).cloned())?;
+    // The budget the pipeline runs with (its default when none is given).
+    let queue_bytes = config.queue_bytes();
     Ok((config, queue_bytes, overflow))
 }
 
