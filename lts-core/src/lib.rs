@@ -123,6 +123,7 @@ mod live;
 mod outbox;
 mod payload;
 mod proxy;
+mod queue;
 mod record;
 mod route;
 mod route_stats;

@@ -155,45 +155,13 @@ impl Record {
         self
     }
 
-    /// The memory this record holds, in bytes: what it counts against the
-    /// queue budget while it waits for the worker. Heap blocks are counted
-    /// as the allocator holds them (a header and rounding to 16 bytes, 32 at
-    /// least), and the record's slot in the channel with its bookkeeping.
-    /// Spans are shared and are counted at the size of their pointers.
+    /// What this record holds of the queue budget from its send until the
+    /// worker writes its line, in bytes: an estimate of the line (the
+    /// queue keeps the record in less: its texts as bytes, a `'static`
+    /// string and a span by reference). In its batch it then holds its
+    /// line's exact length, and once compressed its share of the body.
     pub fn memory_size(&self) -> usize {
-        fn owned(s: &Str) -> usize {
-            match s {
-                Cow::Borrowed(_) => 0,
-                Cow::Owned(s) => heap_block(s.capacity()),
-            }
-        }
-        CHANNEL_SLOT
-            + owned(&self.target)
-            + self.module_path.as_ref().map_or(0, owned)
-            + self.file.as_ref().map_or(0, owned)
-            + self.thread.as_ref().map_or(0, owned)
-            + heap_block(self.message.capacity())
-            + heap_block(self.fields.heap_capacity())
-            + self
-                .fields
-                .iter()
-                .map(|f| owned(&f.name) + heap_block(f.value.heap_size()))
-                .sum::<usize>()
-            + heap_block(self.spans.capacity() * std::mem::size_of::<Arc<SpanInfo>>())
-    }
-}
-
-/// A record's slot in the channel: the record, its size, the slot's state,
-/// and its share of the channel's block header.
-const CHANNEL_SLOT: usize = std::mem::size_of::<Record>() + 3 * std::mem::size_of::<usize>();
-
-/// What a heap block of `n` bytes costs with a typical allocator (glibc's:
-/// an 8-byte header, 16-byte rounding, 32 bytes at least); 0 for no block.
-fn heap_block(n: usize) -> usize {
-    if n == 0 {
-        0
-    } else {
-        ((n + 8 + 15) & !15).max(32)
+        crate::queue::footprint(self).reserved()
     }
 }
 
@@ -255,12 +223,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn memory_size_counts_owned_strings_but_not_static_ones() {
+    fn memory_size_is_an_estimate_of_the_line_and_covers_the_queue() {
+        // In the queue: a header of 8, time 8, level and parts 2, the
+        // target's tag 1 (and a 16-byte reference), the message's length 4,
+        // the field and span counts 8: 31 bytes. Its line is estimated at
+        // those bytes, the target's 1 and 128 for the keys and the time.
         let base = Record::new(1, Level::Info, "t", String::new()).memory_size();
-        assert_eq!(base, std::mem::size_of::<Record>() + 24);
-        let owned = Record::new(1, Level::Info, String::from("target"), String::with_capacity(100));
-        // "target": 6 bytes in a 32-byte block; 100 bytes in a 112-byte block.
-        assert_eq!(owned.memory_size(), base + 32 + 112);
+        assert_eq!(base, 31 + 1 + 128);
+        // An owned target is copied (its length 4 and its 6 bytes); the
+        // message's bytes are copied, its capacity is not.
+        let owned = Record::new(1, Level::Info, String::from("target"), "x".repeat(100));
+        assert_eq!(owned.memory_size(), 31 + 4 + 6 + 100 + 128);
     }
 
     #[test]

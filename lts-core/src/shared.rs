@@ -98,6 +98,10 @@ pub struct Stats {
     /// were open (their label fields say `"(overflow)"`); all delivered as
     /// any other. Per route in [`RouteStats`](crate::RouteStats).
     pub label_overflow: u64,
+    /// Records larger than a queue chunk (64 KiB in the queue): each
+    /// travelled in a chunk allocated for it and freed after it, the one
+    /// case where queueing a record allocates.
+    pub queue_spills: u64,
 }
 
 impl Stats {
@@ -165,6 +169,7 @@ impl Counters {
             suppressed: 0,
             rate_limit_untracked: 0,
             label_overflow: get(&self.label_overflow),
+            queue_spills: 0,
         }
     }
 }

@@ -6,14 +6,15 @@ use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
 use crate::clock::{self, ClockMode};
 use crate::config::{Config, Overflow};
 use crate::delivery::Deliver;
 use crate::diag::{Diagnostic, DiagnosticKind, ErrorHook};
 use crate::error::{Error, ErrorKind, FlushError};
-use crate::intake::{Control, Queued};
+use crate::intake::Control;
+use crate::queue::{footprint, Queue};
 use crate::record::Record;
 use crate::route_stats::{RouteCounters, RouteStats};
 use crate::shared::{add, Shared, Stats};
@@ -64,7 +65,7 @@ impl std::fmt::Display for SendError {
 impl std::error::Error for SendError {}
 
 struct Inner {
-    tx: Sender<Queued>,
+    queue: Arc<Queue>,
     control: Sender<Control>,
     error_hook: ErrorHook,
     shared: Arc<Shared>,
@@ -81,7 +82,7 @@ struct Inner {
 /// The handle to a running pipeline: cheap to clone, safe to share.
 ///
 /// [`send`](Shipper::send) costs the caller a size estimate, one atomic
-/// reservation and a channel send; the background thread formats, batches,
+/// reservation and a copy into the queue under a short lock; the background thread formats, batches,
 /// compresses and delivers.
 ///
 /// # Example
@@ -134,16 +135,17 @@ impl Shipper {
     /// [`Shipper::start`] delivering through `deliver` (tests script it).
     pub(crate) fn start_with(config: Config, deliver: impl Deliver) -> Result<(Shipper, Guard), Error> {
         let shared = Arc::new(Shared::with_routes(config.queue_bytes, route_counters(&config)));
-        let (tx, rx): (Sender<Queued>, Receiver<Queued>) = crossbeam_channel::unbounded();
+        let (queue, woken) = Queue::new();
+        let queue = Arc::new(queue);
         let (control, control_rx) = crossbeam_channel::unbounded();
-        let worker = Worker::new(&config, rx, control_rx, shared.clone(), deliver)?;
+        let worker = Worker::new(&config, queue.clone(), woken, control_rx, shared.clone(), deliver)?;
         let join = std::thread::Builder::new()
             .name("lts-shipper".into())
             .spawn(move || worker.run())
             .map_err(|e| Error::new(ErrorKind::Start, None, "cannot start the shipper thread").with_source(e))?;
         let shipper = Shipper {
             inner: Arc::new(Inner {
-                tx,
+                queue,
                 control,
                 error_hook: config.error_hook.clone(),
                 shared,
@@ -175,12 +177,20 @@ impl Shipper {
     /// the queue budget is used up the record is dropped and counted. In
     /// `Overflow::Block { max }` mode it waits up to `max` for room first.
     pub fn send(&self, record: Record) -> Result<(), SendError> {
+        self.send_ref(&record)
+    }
+
+    /// [`send`](Shipper::send) for a record the caller keeps: it is copied
+    /// into the queue, so a caller that reuses one record (its message and
+    /// field buffers) queues events without allocating.
+    pub fn send_ref(&self, record: &Record) -> Result<(), SendError> {
         let shared = &self.inner.shared;
         if shared.closed.load(Ordering::Acquire) {
             add(&shared.counters.dropped_queue_full, 1);
             return Err(SendError::ShutDown);
         }
-        let size = record.memory_size();
+        let f = footprint(record);
+        let size = f.reserved();
         let reserved = match self.inner.overflow {
             Overflow::DropNewest => shared.budget.try_reserve(size),
             Overflow::Block { max } => shared.budget.reserve_within(size, max),
@@ -189,13 +199,13 @@ impl Shipper {
             add(&shared.counters.dropped_queue_full, 1);
             return Err(SendError::QueueFull);
         }
-        // Counted before the send, so a `stats` read at any moment after
+        // Counted before the push, so a `stats` read at any moment after
         // `send` returns includes this record, however quickly the worker
         // takes it (counting on the worker left a window where neither the
-        // counter nor the channel showed it).
+        // counter nor the queue showed it).
         add(&shared.counters.enqueued, 1);
-        if self.inner.tx.send(Queued { record, size }).is_err() {
-            // The worker is gone (it only stops after a shutdown).
+        if self.inner.queue.push(record, f).is_err() {
+            // The worker has ended (it only does after a shutdown).
             shared.counters.enqueued.fetch_sub(1, Ordering::Relaxed);
             shared.budget.release(size);
             add(&shared.counters.dropped_queue_full, 1);
@@ -328,6 +338,7 @@ impl Shipper {
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         let mut stats = self.inner.shared.counters.snapshot();
+        stats.queue_spills = self.inner.queue.spills();
         if let Some(storm) = &self.inner.storm {
             stats.suppressed = storm.suppressed();
             stats.rate_limit_untracked = storm.untracked();

@@ -113,6 +113,7 @@ impl Text {
     }
 
     /// Heap bytes held (0 while inline).
+    #[cfg(test)]
     pub(crate) fn heap_capacity(&self) -> usize {
         match &self.0 {
             Repr::Inline { .. } => 0,
@@ -261,13 +262,6 @@ impl Value {
             Err(_) => Value::Str(display(v)),
         }
     }
-
-    pub(crate) fn heap_size(&self) -> usize {
-        match self {
-            Value::Str(s) => s.heap_capacity(),
-            _ => 0,
-        }
-    }
 }
 
 /// A value's `Display` text, formatted straight into a [`Text`].
@@ -366,6 +360,12 @@ impl Fields {
     }
 
     /// Heap bytes held by the list itself (0 while inline).
+    /// Removes every field, keeping the memory for the next ones.
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    #[cfg(test)]
     pub(crate) fn heap_capacity(&self) -> usize {
         if self.0.spilled() {
             self.0.capacity() * std::mem::size_of::<Field>()

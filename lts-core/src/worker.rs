@@ -1,8 +1,8 @@
 //! The worker thread: the stages a record passes through after the
 //! caller's send, in order.
 //!
-//! capture (the caller, `Record` + `Shipper::send`) → queue (`intake`: the
-//! record channel) → line (`line`: the record formatted and cut to fit) →
+//! capture (the caller, `Record` + `Shipper::send`) → queue (`queue`: the
+//! records as bytes in recycled chunks) → line (`line`: the record formatted and cut to fit) →
 //! batch (`batches`: the record's route and label values pick its open
 //! batch, a `batch::Builder` sealed by count, bytes or linger, with the
 //! in-band drop report from `drops`) → outbox (`outbox`:
@@ -33,12 +33,13 @@ use crate::diag::{DiagnosticKind, Reporter};
 use crate::drops::{DropCounts, DropReports};
 use crate::encode::Compressor;
 use crate::gauges::Gauges;
-use crate::intake::{Control, Queued};
+use crate::intake::Control;
 use crate::limiter::Limiter;
 use crate::line::LineEncoder;
 use crate::outbox::{Accounting, GiveUp, Note, Outbox, Ready, Resolved};
 use crate::payload::{Compression, Payload};
-use crate::record::Record;
+use crate::queue::{Chunk, Queue};
+use crate::record::{Level, Record};
 use crate::self_filter::mark_shipper_thread;
 use crate::shared::{add, Shared};
 use crate::spool::Spool;
@@ -54,7 +55,13 @@ const TICK: Duration = Duration::from_millis(2);
 const FINISH_GRACE: Duration = Duration::from_millis(20);
 
 pub(crate) struct Worker {
-    rx: Receiver<Queued>,
+    queue: Arc<Queue>,
+    /// A message here: a record was queued while the worker slept.
+    woken: Receiver<()>,
+    /// The chunks taken from the queue, being read (kept for its memory).
+    taken: Vec<Chunk>,
+    /// The record each queued one is read into, in turn.
+    scratch: Record,
     control: Receiver<Control>,
     /// Set when the shutdown gave up waiting for the worker: the caller has
     /// counted what was left; stop, count nothing.
@@ -90,7 +97,8 @@ impl Worker {
     /// test's script).
     pub(crate) fn new(
         config: &Config,
-        rx: Receiver<Queued>,
+        queue: Arc<Queue>,
+        woken: Receiver<()>,
         control: Receiver<Control>,
         shared: Arc<Shared>,
         deliver: impl Deliver,
@@ -141,7 +149,10 @@ impl Worker {
             ),
             limiter: Limiter::new(config.concurrency, config.max_in_flight, Instant::now()),
             gauges: Gauges::new(shared.clone()),
-            rx,
+            queue,
+            woken,
+            taken: Vec::new(),
+            scratch: empty_record(),
             shared,
             delivery,
             reporter,
@@ -200,23 +211,23 @@ impl Worker {
     fn receive(&mut self) {
         let idle = self.batches.is_empty() && self.outbox.is_empty() && !self.shutting_down();
         if idle && !self.disconnected {
-            // Nothing to do until something arrives: block (the one wake-up
+            // Nothing to do until something arrives: sleep (the one wake-up
             // a sender pays for, once per idle period).
-            crossbeam_channel::select! {
-                recv(self.rx) -> msg => match msg {
-                    Ok(q) => {
-                        self.now = Now::read();
-                        self.add_record(q.record, q.size);
-                    }
-                    Err(_) => self.on_disconnect(),
-                },
-                recv(self.control) -> msg => if let Ok(c) = msg {
-                    // Records queued before the control message come first.
-                    self.drain_records();
-                    self.handle_control(c);
-                },
+            if self.queue.sleep() {
+                crossbeam_channel::select! {
+                    recv(self.woken) -> _ => {},
+                    recv(self.control) -> msg => match msg {
+                        Ok(c) => {
+                            // Records queued before the control message come first.
+                            self.drain_records();
+                            self.handle_control(c);
+                        }
+                        Err(_) => self.on_disconnect(),
+                    },
+                }
             }
-        } else if self.rx.is_empty() && self.control.is_empty() {
+            self.queue.awake();
+        } else if self.queue.is_empty() && self.control.is_empty() {
             let now = Instant::now();
             let mut wake = now + TICK;
             if let Some(d) = self.batches.linger_deadline() {
@@ -239,27 +250,49 @@ impl Worker {
     }
 
     /// Takes in every record queued, then the control messages, each after
-    /// the records that were queued before it.
+    /// the records that were queued before it: a record queued before a
+    /// flush was sent is in the queue when the flush is taken, so the queue
+    /// is read again before it is handled.
     fn drain(&mut self) {
+        self.drain_records();
         loop {
-            self.drain_records();
             match self.control.try_recv() {
-                Ok(c) => self.handle_control(c),
-                Err(_) => return,
-            }
-        }
-    }
-
-    fn drain_records(&mut self) {
-        // The clocks are read once for a run of records rather than per record.
-        self.now = Now::read();
-        loop {
-            match self.rx.try_recv() {
-                Ok(q) => self.add_record(q.record, q.size),
+                Ok(c) => {
+                    self.drain_records();
+                    self.handle_control(c);
+                }
                 Err(TryRecvError::Empty) => return,
                 Err(TryRecvError::Disconnected) => return self.on_disconnect(),
             }
         }
+    }
+
+    /// Takes every record queued now into its batch.
+    fn drain_records(&mut self) {
+        // The clocks are read once for a run of records rather than per record.
+        self.now = Now::read();
+        let mut taken = std::mem::take(&mut self.taken);
+        let mut record = std::mem::replace(&mut self.scratch, empty_record());
+        self.queue.take(&mut taken);
+        for mut chunk in taken.drain(..) {
+            let mut source = chunk.source();
+            while let Some(size) = source.next_into(&mut record) {
+                self.add_record(&record, size);
+            }
+            drop(source);
+            // Back at once: the callers refill the budget its records gave
+            // back while the next chunks are read.
+            self.recycle(chunk);
+        }
+        self.scratch = record;
+        self.taken = taken;
+    }
+
+    /// Gives a read chunk back to the queue, which keeps as many as the
+    /// budget has room for.
+    fn recycle(&self, chunk: Chunk) {
+        let room = self.shared.budget.limit().saturating_sub(self.shared.budget.used());
+        self.queue.recycle(chunk, room);
     }
 
     fn is_abandoned(&mut self) -> bool {
@@ -298,9 +331,9 @@ impl Worker {
         self.apply_notes();
     }
 
-    fn add_record(&mut self, record: Record, size: usize) {
+    fn add_record(&mut self, record: &Record, size: usize) {
         let now_ns = self.now.wall_ns;
-        let chosen = self.batches.key(&record);
+        let chosen = self.batches.key(record);
         let route = self.shared.route(chosen.key.route);
         if record.time_ns.abs_diff(now_ns) > self.time_window_ns {
             add(&self.shared.counters.dropped_rejected, 1);
@@ -317,8 +350,7 @@ impl Worker {
             return;
         }
         let time_ns = record.time_ns;
-        let cut = self.lines.encode(&record, &mut self.escaped);
-        drop(record);
+        let cut = self.lines.encode(record, &mut self.escaped);
         if cut.is_cut() {
             add(&self.shared.counters.truncated, 1);
             self.reporter.report(DiagnosticKind::Truncated, || {
@@ -352,6 +384,23 @@ impl Worker {
         batch.push(time_ns, &self.escaped, size, false, self.now.instant);
         if batch.is_full() {
             self.seal(&key);
+        }
+    }
+
+    /// Changes what a sealed batch holds of the budget from `held` (its
+    /// records' estimates of their lines) to `wanted` (its body's bytes),
+    /// and returns what it holds then: less is given back; more is taken if
+    /// the budget has room, else it stays at `held` (the budget is never
+    /// overdrawn). Once a batch, not once a record: each release wakes the
+    /// callers waiting for room in block mode.
+    fn recharge(&self, held: usize, wanted: usize) -> usize {
+        if wanted <= held {
+            self.shared.budget.release(held - wanted);
+            wanted
+        } else if self.shared.budget.try_reserve(wanted - held) {
+            wanted
+        } else {
+            held
         }
     }
 
@@ -407,8 +456,7 @@ impl Worker {
             self.compressor.compress(sealed.raw).unwrap_or_default()
         };
         // From now on the batch holds its wire bytes, not the records.
-        let reserved = sealed.reserved.min(wire.len());
-        self.shared.budget.release(sealed.reserved - reserved);
+        let reserved = self.recharge(sealed.reserved, wire.len());
         let payload = Payload {
             wire,
             compression: self.compression,
@@ -441,7 +489,7 @@ impl Worker {
         if !self.batches.get(key).fits(escaped.len()) {
             return DropCounts::default();
         }
-        let size = record.memory_size();
+        let size = escaped.len();
         if !self.shared.budget.try_reserve(size) {
             // No room in the budget now: the next batch carries the report.
             return DropCounts::default();
@@ -581,7 +629,7 @@ impl Worker {
             return false;
         };
         let now = Instant::now();
-        let all_done = self.outbox.is_empty() && self.batches.is_empty() && self.rx.is_empty();
+        let all_done = self.outbox.is_empty() && self.batches.is_empty() && self.queue.is_empty();
         let out_of_time = now >= deadline
             || (self.delivery.in_flight() == 0 && self.outbox.next_try().is_some_and(|t| t >= deadline));
         if !all_done && !out_of_time {
@@ -600,21 +648,14 @@ impl Worker {
         self.gauges.sent(0, self.limiter.limit());
         if self.outbox.has_spool() {
             // Keep what is left on disk for the next start.
-            self.now = Now::read();
-            while let Ok(q) = self.rx.try_recv() {
-                self.add_record(q.record, q.size);
-            }
+            self.drain_records();
             self.seal_all();
             self.outbox.spill_all();
         }
         self.seal_all();
         // Whatever is left, including records sent in a race with the
         // shutdown, is counted as undelivered.
-        let mut never_batched = 0;
-        while let Ok(q) = self.rx.try_recv() {
-            self.shared.budget.release(q.size);
-            never_batched += 1;
-        }
+        let never_batched = self.discard_queued();
         let undelivered = self.outbox.finish() + never_batched;
         self.apply_notes();
         add(&self.shared.counters.dropped_shutdown, never_batched);
@@ -632,10 +673,30 @@ impl Worker {
                 format!("shut down with {undelivered} records undelivered")
             });
         }
-        // Records drained from the channel were never in a batch, so no
+        // Records left in the queue were never in a batch, so no
         // waiter has counted them yet.
         self.waiters.finish(never_batched);
         true
+    }
+
+    /// Closes the queue and counts what is in it, giving its budget back.
+    fn discard_queued(&mut self) -> u64 {
+        self.queue.close();
+        let mut taken = std::mem::take(&mut self.taken);
+        self.queue.take(&mut taken);
+        let mut record = empty_record();
+        let mut count = 0;
+        for mut chunk in taken.drain(..) {
+            let mut source = chunk.source();
+            while let Some(size) = source.next_into(&mut record) {
+                self.shared.budget.release(size);
+                count += 1;
+            }
+            drop(source);
+            self.recycle(chunk);
+        }
+        self.taken = taken;
+        count
     }
 
     fn report_queue_full(&mut self) {
@@ -654,6 +715,11 @@ impl Worker {
             });
         }
     }
+}
+
+/// A record with nothing in it (no allocation), to be read into.
+fn empty_record() -> Record {
+    Record::new(0, Level::Trace, "", String::new())
 }
 
 /// xorshift64: enough randomness for jitter, no dependency.

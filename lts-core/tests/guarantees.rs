@@ -380,6 +380,13 @@ fn memory_bound_while_down(down: impl Fn(&MockLts), request_timeout: Duration) {
     assert!(shipper.stats().dropped_queue_full > 0);
 }
 
+/// A retry a minute after each failure: a batch that failed waits.
+const SLOW_RETRY: RetryPolicy = RetryPolicy {
+    max_tries: 100,
+    base: Duration::from_secs(60),
+    max: Duration::from_secs(60),
+};
+
 /// A batch waiting for its retry holds its compressed body: that, to the
 /// byte, is what it holds of the budget (not the worst case a compressor
 /// reserves: a snappy batch was once charged 611,701 bytes for a ~40 KB
@@ -389,17 +396,12 @@ fn a_waiting_batch_is_charged_its_wire_bytes() {
     for &compression in common::COMPRESSIONS {
         let mock = MockLts::start().unwrap();
         mock.faults().fail_next(1_000_000, 503);
-        let slow = RetryPolicy {
-            max_tries: 100,
-            base: Duration::from_secs(60),
-            max: Duration::from_secs(60),
-        };
         let (shipper, guard) = Shipper::start(
             config(&mock)
                 .compression(compression)
                 .batch_max_events(2_000)
                 .linger(Duration::from_secs(60))
-                .retry(slow)
+                .retry(SLOW_RETRY)
                 .shutdown_timeout(Duration::from_millis(50))
                 .build()
                 .unwrap(),
@@ -420,6 +422,88 @@ fn a_waiting_batch_is_charged_its_wire_bytes() {
 #[test]
 fn memory_stays_within_the_budget_while_flooding_a_service_that_keeps_timing_out() {
     memory_bound_while_down(|mock| mock.faults().hang_next(1_000), Duration::from_millis(50));
+}
+
+/// The budget identity with the service down: every batch waiting for its
+/// retry holds its compressed body, to the byte, and nothing else holds
+/// any of the budget (the queue is empty, no batch is open).
+#[test]
+fn with_the_service_down_the_budget_is_exactly_the_waiting_bodies() {
+    let mock = MockLts::start().unwrap();
+    mock.faults().fail_next(1_000_000, 500);
+    let (shipper, guard) = Shipper::start(
+        config(&mock)
+            .batch_max_events(50)
+            .linger(Duration::from_secs(60))
+            .retry(SLOW_RETRY)
+            .concurrency(lts_core::Concurrency::Fixed)
+            .max_in_flight(4)
+            .shutdown_timeout(Duration::from_millis(50))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    for i in 0..1_000 {
+        assert!(send(&shipper, format!("down {i}")).is_some());
+    }
+    // 20 batches sealed by count, each tried once and waiting a minute.
+    assert!(mock.wait_for_requests(20, WAIT));
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 20);
+    assert_eq!(requests.iter().map(|r| r.events).sum::<usize>(), 1_000);
+    let waiting: usize = requests.iter().map(|r| r.wire_bytes).sum();
+    assert_eq!(shipper.queued_bytes(), waiting);
+    assert_eq!(shipper.stats().pending(), 1_000);
+    drop(guard);
+}
+
+/// Two threads flood a small budget while the service is down: every
+/// record is either refused at `send` (counted) or, once the service is
+/// back, delivered exactly once; none of those the accounting took in
+/// goes missing, and the budget is all given back.
+#[test]
+fn a_flood_into_a_down_service_loses_nothing_it_took_in() {
+    let mock = MockLts::start().unwrap();
+    let budget = 128 * 1024;
+    mock.faults().fail_next(1_000_000, 503);
+    let (shipper, _guard) = Shipper::start(
+        config(&mock)
+            .queue_bytes(budget)
+            .batch_max_bytes(16 * 1024)
+            .retry(retry(1_000))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            let shipper = shipper.clone();
+            std::thread::spawn(move || {
+                let mut taken = Vec::new();
+                for i in 0..20_000 {
+                    if let Some((_, message)) = send(&shipper, format!("t{t} {i}")) {
+                        taken.push(message);
+                    }
+                    assert!(shipper.queued_bytes() <= budget);
+                }
+                taken
+            })
+        })
+        .collect();
+    let mut taken: Vec<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let s = shipper.stats();
+    assert_eq!(s.enqueued, taken.len() as u64);
+    assert_eq!(s.enqueued + s.dropped_queue_full, 40_000, "{s:?}");
+    assert!(s.dropped_queue_full > 0, "the budget was never used up: {s:?}");
+    mock.faults().clear();
+    shipper.flush(WAIT).unwrap();
+    let s = shipper.stats();
+    assert_eq!((s.delivered, s.pending()), (taken.len() as u64, 0), "{s:?}");
+    assert_eq!(shipper.queued_bytes(), 0);
+    let mut got: Vec<String> = received(&mock).into_iter().map(|(_, m)| m).collect();
+    got.sort();
+    taken.sort();
+    assert_eq!(got, taken);
 }
 
 #[test]

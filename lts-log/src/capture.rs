@@ -24,22 +24,32 @@ pub(crate) fn level(level: log::Level) -> Level {
 /// Builds the owned record. `time_ns` is read by the caller before anything
 /// else.
 pub(crate) fn record(time_ns: u64, record: &log::Record<'_>) -> Record {
-    let module_path: Option<Str> = match record.module_path_static() {
+    let mut r = Record::new(time_ns, level(record.level()), "", String::new());
+    fill(time_ns, record, &mut r);
+    r
+}
+
+/// Writes `record` over `into`, reusing its message buffer (what the
+/// logger's per-thread record is for: no allocation for a message that
+/// fits what an earlier one left).
+pub(crate) fn fill(time_ns: u64, record: &log::Record<'_>, into: &mut Record) {
+    into.time_ns = time_ns;
+    into.level = level(record.level());
+    into.target = target(record.target(), record.module_path_static());
+    into.module_path = match record.module_path_static() {
         Some(m) => Some(Cow::Borrowed(m)),
         None => record.module_path().map(|m| Cow::Owned(m.to_owned())),
     };
-    let target = target(record.target(), record.module_path_static());
-    let mut r = Record::new(time_ns, level(record.level()), target, message(record.args()));
-    r.module_path = module_path;
-    r.file = file(record);
-    r.line = record.line();
-    r.thread = lts_core::current_thread_name();
-    r.fields = fields(record.key_values());
+    into.message.clear();
+    write_message(record.args(), &mut into.message);
+    into.file = file(record);
+    into.line = record.line();
+    into.thread = lts_core::current_thread_name();
+    into.fields = fields(record.key_values());
     #[cfg(feature = "opentelemetry")]
     {
-        r.trace = lts_core::TraceContext::current();
+        into.trace = lts_core::TraceContext::current();
     }
-    r
 }
 
 /// The identity of the record's call site for the rate limit: its file
@@ -78,12 +88,17 @@ fn target(target: &str, module_path: Option<&'static str>) -> Str {
     }
 }
 
-/// The formatted message; a plain literal is copied without formatting.
+/// The formatted message, appended to `out`; a plain literal is copied
+/// without formatting.
 #[inline]
-fn message(args: &fmt::Arguments<'_>) -> String {
+fn write_message(args: &fmt::Arguments<'_>, out: &mut String) {
     match args.as_str() {
-        Some(s) => s.to_owned(),
-        None => fmt::format(*args),
+        Some(s) => out.push_str(s),
+        None => {
+            // Writing into a String cannot fail; a Display impl that does
+            // leaves what it wrote.
+            let _ = out.write_fmt(*args);
+        }
     }
 }
 

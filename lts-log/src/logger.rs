@@ -1,5 +1,6 @@
 //! [`LtsLogger`], the `log::Log` implementation, and its builder.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,6 +85,17 @@ impl LtsLogger {
     }
 }
 
+thread_local! {
+    /// Each thread's record, written over for each of its events: the
+    /// shipper copies it into its queue, so the message buffer is reused.
+    static SCRATCH: RefCell<lts_core::Record> =
+        RefCell::new(lts_core::Record::new(0, lts_core::Level::Trace, "", String::new()));
+}
+
+/// A message buffer grown past this by one long message is let go rather
+/// than kept by the thread.
+const MAX_KEPT_MESSAGE: usize = 4096;
+
 impl Log for LtsLogger {
     #[inline]
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
@@ -103,7 +115,22 @@ impl Log for LtsLogger {
             return; // over the rate limit: counted and reported by the shipper
         }
         // A refused record is counted by the shipper (Stats::dropped_queue_full).
-        let _ = self.shipper.send(capture::record(time_ns, record));
+        // The thread's own record is reused (its message buffer), unless it
+        // is in use: a message whose formatting logs comes here again.
+        let reused = SCRATCH.try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => {
+                capture::fill(time_ns, record, &mut scratch);
+                let _ = self.shipper.send_ref(&scratch);
+                if scratch.message.capacity() > MAX_KEPT_MESSAGE {
+                    scratch.message = String::new();
+                }
+                true
+            }
+            Err(_) => false,
+        });
+        if reused != Ok(true) {
+            let _ = self.shipper.send(capture::record(time_ns, record));
+        }
     }
 
     /// Waits until every record logged before the call is delivered or

@@ -513,7 +513,7 @@ where
                 time_ns,
                 level_of(normalized.level()),
                 Cow::Owned(normalized.target().to_owned()),
-                String::new(),
+                take_message_buffer(),
             );
             record.module_path = normalized.module_path().map(|m| Cow::Owned(m.to_owned()));
             record.file = normalized.file().map(|f| Cow::Owned(f.to_owned()));
@@ -531,7 +531,7 @@ where
                 time_ns,
                 level_of(meta.level()),
                 Cow::Borrowed(meta.target()),
-                String::new(),
+                take_message_buffer(),
             );
             record.module_path = meta.module_path().map(Cow::Borrowed);
             record.file = meta.file().map(Cow::Borrowed);
@@ -585,7 +585,34 @@ where
         }
         record.fields = fields;
         // A full queue is counted by the shipper (Stats::dropped_queue_full).
-        let _ = self.shipper.send(record);
+        // The shipper copies the record into its queue: the message buffer
+        // goes back to the thread for its next event.
+        let _ = self.shipper.send_ref(&record);
+        keep_message_buffer(record.message);
+    }
+}
+
+thread_local! {
+    /// The thread's spare message buffer, reused event after event.
+    static MESSAGE_BUFFER: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
+/// A buffer grown past this by one long message is let go rather than kept
+/// by the thread.
+const MAX_KEPT_MESSAGE: usize = 4096;
+
+/// The thread's spare message buffer, empty (a new one if an event whose
+/// formatting logs has it).
+fn take_message_buffer() -> String {
+    let mut buf = MESSAGE_BUFFER.try_with(std::cell::Cell::take).unwrap_or_default();
+    buf.clear();
+    buf
+}
+
+/// Gives a message buffer back to the thread.
+fn keep_message_buffer(buf: String) {
+    if buf.capacity() <= MAX_KEPT_MESSAGE {
+        let _ = MESSAGE_BUFFER.try_with(|cell| cell.set(buf));
     }
 }
 

@@ -1,0 +1,353 @@
+//! The queue stage: records on their way from the callers' threads to the
+//! worker, held as bytes ([`wire`]) in chunks of [`CHUNK_BYTES`] that are
+//! recycled.
+//!
+//! A caller writes its record into the current chunk under a short lock
+//! and drops the record on its own thread; a full chunk joins the list of
+//! full ones and the caller takes a free one. The worker takes the full
+//! chunks and the current one in one step (so it reads records in the
+//! order they were queued), reads them back into one record it reuses,
+//! and gives the chunks back. So, in steady state, nothing is allocated
+//! per record on either side and nothing is freed on another thread than
+//! the one that allocated it: the queue's memory is what the budget counts
+//! (each record's bytes, [`Footprint::reserved`]) plus at most one chunk
+//! being filled, and the free chunks kept are at most what the budget has
+//! free.
+//!
+//! The worker sleeps when it has nothing to do; the first record queued
+//! while it sleeps wakes it (one message on a channel of one slot), the
+//! others cost no wake-up.
+
+mod wire;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::record::{Record, SpanInfo};
+
+pub(crate) use wire::{footprint, Footprint};
+
+/// The size of a chunk. A record larger than this travels in a chunk of
+/// its own, allocated for it and freed after it (a spill).
+pub(crate) const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Free chunks kept even when the budget is full (256 KiB): with fewer,
+/// a full budget in block mode frees a chunk on the worker for every one a
+/// caller allocates. The queue's records hold less memory than the budget
+/// charges them (an estimate of their line), which more than covers these.
+pub(crate) const MIN_FREE_CHUNKS: usize = 4;
+
+/// Records in a chunk: their bytes, and what they hold by reference.
+pub(crate) struct Chunk {
+    bytes: Vec<u8>,
+    statics: Vec<&'static str>,
+    spans: Vec<Arc<SpanInfo>>,
+    records: usize,
+}
+
+impl Chunk {
+    fn new() -> Chunk {
+        Chunk {
+            bytes: Vec::new(),
+            statics: Vec::new(),
+            spans: Vec::new(),
+            records: 0,
+        }
+    }
+
+    fn write(&mut self, record: &Record, f: Footprint) {
+        if self.bytes.capacity() == 0 {
+            self.bytes.reserve_exact(CHUNK_BYTES.max(f.bytes));
+        }
+        wire::Sink {
+            bytes: &mut self.bytes,
+            statics: &mut self.statics,
+            spans: &mut self.spans,
+        }
+        .write(record, f);
+        self.records += 1;
+    }
+
+    /// The number of records in it.
+    #[cfg(test)]
+    pub(crate) fn records(&self) -> usize {
+        self.records
+    }
+
+    /// Reads the records, in order: `next_into` fills a record and gives
+    /// the bytes it held of the budget.
+    pub(crate) fn source(&mut self) -> wire::Source<'_> {
+        wire::Source::new(&self.bytes, &self.statics, &mut self.spans)
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.statics.clear();
+        self.spans.clear();
+        self.records = 0;
+    }
+}
+
+/// Why [`Queue::push`] did not take a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Closed;
+
+/// The chunks, under one lock.
+struct Lanes {
+    current: Chunk,
+    /// Full chunks, oldest first.
+    full: Vec<Chunk>,
+    free: Vec<Chunk>,
+    /// Set when the worker has ended: nothing more is taken.
+    closed: bool,
+}
+
+/// The queue between the handles and the worker.
+pub(crate) struct Queue {
+    lanes: Mutex<Lanes>,
+    /// Records queued and not yet taken: read without the lock, so the
+    /// worker's looks at the queue never hold up a caller.
+    queued: AtomicUsize,
+    /// Set while the worker sleeps waiting for records.
+    sleeping: AtomicBool,
+    wake: Sender<()>,
+    /// Records larger than a chunk.
+    spills: AtomicU64,
+}
+
+impl Queue {
+    /// An empty queue (no chunk allocated until the first record), and the
+    /// channel its first record after a sleep wakes the worker on.
+    pub(crate) fn new() -> (Queue, Receiver<()>) {
+        let (wake, woken) = crossbeam_channel::bounded(1);
+        let queue = Queue {
+            lanes: Mutex::new(Lanes {
+                current: Chunk::new(),
+                full: Vec::new(),
+                free: Vec::new(),
+                closed: false,
+            }),
+            queued: AtomicUsize::new(0),
+            sleeping: AtomicBool::new(false),
+            wake,
+            spills: AtomicU64::new(0),
+        };
+        (queue, woken)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Lanes> {
+        self.lanes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `record`, whose footprint is `f` (its budget already taken).
+    pub(crate) fn push(&self, record: &Record, f: Footprint) -> Result<(), Closed> {
+        let mut lanes = self.lock();
+        if lanes.closed {
+            return Err(Closed);
+        }
+        if lanes.current.records > 0 && lanes.current.bytes.len() + f.bytes > CHUNK_BYTES {
+            let next = lanes.free.pop().unwrap_or_else(Chunk::new);
+            let full = std::mem::replace(&mut lanes.current, next);
+            lanes.full.push(full);
+        }
+        if f.bytes > CHUNK_BYTES {
+            self.spills.fetch_add(1, Ordering::Relaxed);
+        }
+        lanes.current.write(record, f);
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        drop(lanes);
+        if self.sleeping.load(Ordering::SeqCst) && self.sleeping.swap(false, Ordering::SeqCst) {
+            let _ = self.wake.try_send(());
+        }
+        Ok(())
+    }
+
+    /// Moves every queued chunk, oldest first, to the end of `into`.
+    pub(crate) fn take(&self, into: &mut Vec<Chunk>) {
+        if self.is_empty() {
+            return;
+        }
+        let mut lanes = self.lock();
+        let mut taken = lanes.full.iter().map(|c| c.records).sum::<usize>();
+        into.append(&mut lanes.full);
+        if lanes.current.records > 0 {
+            taken += lanes.current.records;
+            let next = lanes.free.pop().unwrap_or_else(Chunk::new);
+            into.push(std::mem::replace(&mut lanes.current, next));
+        }
+        self.queued.fetch_sub(taken, Ordering::SeqCst);
+    }
+
+    /// Gives a read chunk back (emptied), keeping as many free chunks as
+    /// `room` bytes of the budget hold ([`MIN_FREE_CHUNKS`] at least) and freeing the rest,
+    /// and any chunk grown past [`CHUNK_BYTES`] by a large record.
+    pub(crate) fn recycle(&self, mut chunk: Chunk, room: usize) {
+        chunk.clear();
+        if chunk.bytes.capacity() > CHUNK_BYTES {
+            return;
+        }
+        let keep = (room / CHUNK_BYTES).max(MIN_FREE_CHUNKS);
+        let mut lanes = self.lock();
+        lanes.free.truncate(keep);
+        if lanes.free.len() < keep {
+            lanes.free.push(chunk);
+        }
+    }
+
+    /// Whether no record is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) == 0
+    }
+
+    /// Refuses every later record (the worker has ended).
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+    }
+
+    /// The worker is about to sleep: the next record queued wakes it.
+    /// Returns whether it may (nothing is queued).
+    pub(crate) fn sleep(&self) -> bool {
+        self.sleeping.store(true, Ordering::SeqCst);
+        // Checked after the flag is up (both sequentially consistent, as the
+        // caller's count and look at the flag): a record counted before this
+        // look is seen here, one counted after it sees the flag.
+        self.is_empty()
+    }
+
+    /// The worker is awake.
+    pub(crate) fn awake(&self) {
+        self.sleeping.store(false, Ordering::SeqCst);
+    }
+
+    /// Records larger than a chunk queued so far.
+    pub(crate) fn spills(&self) -> u64 {
+        self.spills.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Level;
+
+    fn record(i: u64, message_len: usize) -> Record {
+        Record::new(i, Level::Info, "t", "m".repeat(message_len))
+    }
+
+    fn push(queue: &Queue, r: &Record) -> usize {
+        let f = footprint(r);
+        queue.push(r, f).unwrap();
+        f.reserved()
+    }
+
+    fn read_all(chunks: &mut [Chunk]) -> Vec<(u64, usize)> {
+        let mut out = Vec::new();
+        let mut scratch = record(0, 0);
+        for chunk in chunks.iter_mut() {
+            let mut source = chunk.source();
+            while let Some(size) = source.next_into(&mut scratch) {
+                out.push((scratch.time_ns, size));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn records_come_out_in_order_across_chunks_with_their_sizes() {
+        let (queue, _woken) = Queue::new();
+        let mut want = Vec::new();
+        // 1,000-byte messages: 65 a chunk, so 3 full chunks and a partial one.
+        for i in 0..250 {
+            want.push((i, push(&queue, &record(i, 1000))));
+        }
+        let mut taken = Vec::new();
+        queue.take(&mut taken);
+        assert_eq!(taken.len(), 4);
+        assert_eq!(taken.iter().map(Chunk::records).sum::<usize>(), 250);
+        assert!(queue.is_empty());
+        assert_eq!(read_all(&mut taken), want);
+        // Given back with room for all four: kept, and reused by the next records.
+        for chunk in taken.drain(..) {
+            queue.recycle(chunk, 4 * CHUNK_BYTES);
+        }
+        assert_eq!(queue.lock().free.len(), 4);
+        push(&queue, &record(1000, 1000));
+        queue.take(&mut taken);
+        assert_eq!(
+            read_all(&mut taken),
+            vec![(1000, footprint(&record(0, 1000)).reserved())]
+        );
+        assert_eq!(queue.spills(), 0);
+    }
+
+    #[test]
+    fn free_chunks_are_kept_only_as_the_budget_has_room() {
+        let (queue, _woken) = Queue::new();
+        for i in 0..250 {
+            push(&queue, &record(i, 1000));
+        }
+        let mut taken = Vec::new();
+        queue.take(&mut taken);
+        assert_eq!(taken.len(), 4);
+        for chunk in taken.drain(..) {
+            queue.recycle(chunk, 0);
+        }
+        // No room: the minimum kept, here all four.
+        assert_eq!(queue.lock().free.len(), MIN_FREE_CHUNKS);
+        // Room for six: a fifth and a sixth kept, not a seventh.
+        for _ in 0..3 {
+            queue.recycle(Chunk::new(), 6 * CHUNK_BYTES);
+        }
+        assert_eq!(queue.lock().free.len(), 6);
+        // Less room than chunks kept: the extra ones are freed.
+        queue.recycle(Chunk::new(), CHUNK_BYTES);
+        assert_eq!(queue.lock().free.len(), MIN_FREE_CHUNKS);
+    }
+
+    #[test]
+    fn a_record_larger_than_a_chunk_is_a_spill_and_its_chunk_is_freed() {
+        let (queue, _woken) = Queue::new();
+        push(&queue, &record(1, 10));
+        push(&queue, &record(2, CHUNK_BYTES * 2));
+        push(&queue, &record(3, 10));
+        assert_eq!(queue.spills(), 1);
+        let mut taken = Vec::new();
+        queue.take(&mut taken);
+        assert_eq!(taken.len(), 3);
+        let times: Vec<u64> = read_all(&mut taken).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(times, vec![1, 2, 3]);
+        for chunk in taken.drain(..) {
+            queue.recycle(chunk, 100 * CHUNK_BYTES);
+        }
+        let lanes = queue.lock();
+        assert_eq!(lanes.free.len(), 2);
+        assert!(lanes.free.iter().all(|c| c.bytes.capacity() <= CHUNK_BYTES));
+    }
+
+    #[test]
+    fn a_closed_queue_refuses() {
+        let (queue, _woken) = Queue::new();
+        queue.close();
+        let r = record(1, 1);
+        assert_eq!(queue.push(&r, footprint(&r)), Err(Closed));
+        assert!(queue.is_empty());
+    }
+
+    #[test]
+    fn the_first_record_after_a_sleep_wakes_the_worker_once() {
+        let (queue, woken) = Queue::new();
+        push(&queue, &record(1, 1));
+        assert!(woken.try_recv().is_err(), "not asleep: no wake-up");
+        let mut taken = Vec::new();
+        queue.take(&mut taken);
+        assert!(queue.sleep());
+        push(&queue, &record(2, 1));
+        push(&queue, &record(3, 1));
+        assert_eq!(woken.try_recv(), Ok(()));
+        assert!(woken.try_recv().is_err(), "one wake-up for both");
+        // Something queued: the worker may not sleep.
+        assert!(!queue.sleep());
+    }
+}
