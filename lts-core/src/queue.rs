@@ -16,7 +16,10 @@
 //!
 //! The worker sleeps when it has nothing to do; the first record queued
 //! while it sleeps wakes it (one message on a channel of one slot), the
-//! others cost no wake-up.
+//! others cost no wake-up. While a batch is open it looks at the queue once
+//! a tick, or at once when a chunk is full: a caller touches nothing the
+//! worker writes per record but the lock, which the worker takes once a
+//! look.
 
 mod wire;
 
@@ -107,9 +110,10 @@ struct Lanes {
 /// The queue between the handles and the worker.
 pub(crate) struct Queue {
     lanes: Mutex<Lanes>,
-    /// Records queued and not yet taken: read without the lock, so the
-    /// worker's looks at the queue never hold up a caller.
-    queued: AtomicUsize,
+    /// Full chunks waiting: read without the lock, so the worker can tell
+    /// whether to look before its next tick (callers write it once a chunk,
+    /// not once a record).
+    full_chunks: AtomicUsize,
     /// Set while the worker sleeps waiting for records.
     sleeping: AtomicBool,
     wake: Sender<()>,
@@ -129,7 +133,7 @@ impl Queue {
                 free: Vec::new(),
                 closed: false,
             }),
-            queued: AtomicUsize::new(0),
+            full_chunks: AtomicUsize::new(0),
             sleeping: AtomicBool::new(false),
             wake,
             spills: AtomicU64::new(0),
@@ -151,13 +155,16 @@ impl Queue {
             let next = lanes.free.pop().unwrap_or_else(Chunk::new);
             let full = std::mem::replace(&mut lanes.current, next);
             lanes.full.push(full);
+            self.full_chunks.fetch_add(1, Ordering::Relaxed);
         }
         if f.bytes > CHUNK_BYTES {
             self.spills.fetch_add(1, Ordering::Relaxed);
         }
         lanes.current.write(record, f);
-        self.queued.fetch_add(1, Ordering::SeqCst);
         drop(lanes);
+        // After the lock is let go: the worker raises the flag before it
+        // looks at the queue under the lock (`sleep`), so either it sees this
+        // record or this sees the flag.
         if self.sleeping.load(Ordering::SeqCst) && self.sleeping.swap(false, Ordering::SeqCst) {
             let _ = self.wake.try_send(());
         }
@@ -166,18 +173,13 @@ impl Queue {
 
     /// Moves every queued chunk, oldest first, to the end of `into`.
     pub(crate) fn take(&self, into: &mut Vec<Chunk>) {
-        if self.is_empty() {
-            return;
-        }
         let mut lanes = self.lock();
-        let mut taken = lanes.full.iter().map(|c| c.records).sum::<usize>();
+        self.full_chunks.fetch_sub(lanes.full.len(), Ordering::Relaxed);
         into.append(&mut lanes.full);
         if lanes.current.records > 0 {
-            taken += lanes.current.records;
             let next = lanes.free.pop().unwrap_or_else(Chunk::new);
             into.push(std::mem::replace(&mut lanes.current, next));
         }
-        self.queued.fetch_sub(taken, Ordering::SeqCst);
     }
 
     /// Gives a read chunk back (emptied), keeping as many free chunks as
@@ -198,7 +200,13 @@ impl Queue {
 
     /// Whether no record is queued.
     pub(crate) fn is_empty(&self) -> bool {
-        self.queued.load(Ordering::SeqCst) == 0
+        let lanes = self.lock();
+        lanes.current.records == 0 && lanes.full.is_empty()
+    }
+
+    /// Whether a full chunk waits (without the lock).
+    pub(crate) fn has_full_chunks(&self) -> bool {
+        self.full_chunks.load(Ordering::Relaxed) > 0
     }
 
     /// Refuses every later record (the worker has ended).
@@ -210,9 +218,9 @@ impl Queue {
     /// Returns whether it may (nothing is queued).
     pub(crate) fn sleep(&self) -> bool {
         self.sleeping.store(true, Ordering::SeqCst);
-        // Checked after the flag is up (both sequentially consistent, as the
-        // caller's count and look at the flag): a record counted before this
-        // look is seen here, one counted after it sees the flag.
+        // Looked at under the lock after the flag is up: a record queued
+        // before this look is seen here, one queued after it (its lock taken
+        // after this one is let go) sees the flag.
         self.is_empty()
     }
 

@@ -77,6 +77,15 @@ impl Text {
         }
     }
 
+    /// The text's bytes (without checking them again: only whole `str`s
+    /// are ever copied in).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Repr::Heap(s) => s.as_bytes(),
+        }
+    }
+
     /// The length in bytes (without reading the text).
     pub fn len(&self) -> usize {
         match &self.0 {
@@ -361,7 +370,7 @@ impl Fields {
 
     /// Heap bytes held by the list itself (0 while inline).
     /// Removes every field, keeping the memory for the next ones.
-    pub(crate) fn clear(&mut self) {
+    pub fn clear(&mut self) {
         self.0.clear();
     }
 

@@ -227,7 +227,8 @@ impl Worker {
                 }
             }
             self.queue.awake();
-        } else if self.queue.is_empty() && self.control.is_empty() {
+        } else if !self.queue.has_full_chunks() && self.control.is_empty() {
+            // Records in the chunk being filled wait for the next look.
             let now = Instant::now();
             let mut wake = now + TICK;
             if let Some(d) = self.batches.linger_deadline() {

@@ -45,7 +45,7 @@ pub(crate) fn fill(time_ns: u64, record: &log::Record<'_>, into: &mut Record) {
     into.file = file(record);
     into.line = record.line();
     into.thread = lts_core::current_thread_name();
-    into.fields = fields(record.key_values());
+    fields_into(record.key_values(), &mut into.fields);
     #[cfg(feature = "opentelemetry")]
     {
         into.trace = lts_core::TraceContext::current();
@@ -102,21 +102,20 @@ fn write_message(args: &fmt::Arguments<'_>, out: &mut String) {
     }
 }
 
-/// The record's key-values as typed fields, in the order they were given.
-fn fields(source: &dyn kv::Source) -> Fields {
-    let n = source.count();
-    if n == 0 {
-        return Fields::new();
+/// The record's key-values as typed fields, in the order they were given,
+/// written over `into` (its inline room reused, nothing moved).
+fn fields_into(source: &dyn kv::Source, into: &mut Fields) {
+    into.clear();
+    if source.count() == 0 {
+        return;
     }
-    let mut collect = Collect(Fields::with_capacity(n));
     // The visitor never fails, and a source that stops early keeps what it gave.
-    let _ = source.visit(&mut collect);
-    collect.0
+    let _ = source.visit(&mut Collect(into));
 }
 
-struct Collect(Fields);
+struct Collect<'a>(&'a mut Fields);
 
-impl<'kvs> VisitSource<'kvs> for Collect {
+impl<'kvs> VisitSource<'kvs> for Collect<'_> {
     fn visit_pair(&mut self, key: kv::Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
         let name: Str = match key.to_static_str() {
             Some(k) => Cow::Borrowed(k),

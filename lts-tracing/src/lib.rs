@@ -493,7 +493,33 @@ where
         }
         let time_ns = self.shipper.now_ns();
 
-        let mut record = if is_log {
+        // The thread's own record is written over for each event (its
+        // message, field and span buffers reused), unless it is in use: an
+        // event whose formatting emits one comes here again.
+        let done = SCRATCH.try_with(|cell| match cell.try_borrow_mut() {
+            Ok(mut record) => {
+                self.emit(event, &ctx, time_ns, &mut record);
+                true
+            }
+            Err(_) => false,
+        });
+        if done != Ok(true) {
+            self.emit(event, &ctx, time_ns, &mut empty_record());
+        }
+    }
+}
+
+impl LtsLayer {
+    /// Writes the event over `record` and queues it. Every part of the
+    /// record is set (or cleared) here.
+    fn emit<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, time_ns: u64, record: &mut Record)
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let meta = event.metadata();
+        let is_log = event.is_log();
+        record.time_ns = time_ns;
+        if is_log {
             // A `log` record bridged by tracing-log: its real target and
             // location are in fields; the metadata is tracing-log's.
             let Some(normalized) = event.normalized_metadata() else {
@@ -509,16 +535,11 @@ where
             ) {
                 return;
             }
-            let mut record = Record::new(
-                time_ns,
-                level_of(normalized.level()),
-                Cow::Owned(normalized.target().to_owned()),
-                take_message_buffer(),
-            );
+            record.level = level_of(normalized.level());
+            record.target = Cow::Owned(normalized.target().to_owned());
             record.module_path = normalized.module_path().map(|m| Cow::Owned(m.to_owned()));
             record.file = normalized.file().map(|f| Cow::Owned(f.to_owned()));
             record.line = normalized.line();
-            record
         } else {
             if !self.shipper.admit(
                 time_ns,
@@ -527,34 +548,30 @@ where
             ) {
                 return;
             }
-            let mut record = Record::new(
-                time_ns,
-                level_of(meta.level()),
-                Cow::Borrowed(meta.target()),
-                take_message_buffer(),
-            );
+            record.level = level_of(meta.level());
+            record.target = Cow::Borrowed(meta.target());
             record.module_path = meta.module_path().map(Cow::Borrowed);
             record.file = meta.file().map(Cow::Borrowed);
             record.line = meta.line();
-            record
-        };
+        }
         record.thread = current_thread_name();
-
-        let extra = self.static_fields.len() + self.flatten.len();
-        let mut fields = Fields::with_capacity(meta.fields().len() + extra);
+        record.message.clear();
+        record.fields.clear();
+        record.spans.clear();
+        record.trace = None;
+        let fields = &mut record.fields;
         event.record(&mut FieldVisitor {
             message: Some(&mut record.message),
-            fields: &mut fields,
+            fields,
             skip_log_fields: is_log,
         });
 
         #[cfg(feature = "opentelemetry")]
         {
-            record.trace = self.otel.trace_context(event, &ctx);
+            record.trace = self.otel.trace_context(event, ctx);
         }
         if self.capture_spans {
             if let Some(scope) = ctx.event_scope(event) {
-                let mut spans = Vec::new();
                 // Leaf first, so the innermost value of a flattened field wins.
                 for span in scope {
                     let extensions = span.extensions();
@@ -568,52 +585,45 @@ where
                         }),
                     };
                     if !self.flatten.is_empty() {
-                        self.flatten_from(&info, &mut fields);
+                        self.flatten_from(&info, &mut record.fields);
                     }
                     if self.span_context {
-                        spans.push(info);
+                        record.spans.push(info);
                     }
                 }
-                spans.reverse();
-                record.spans = spans;
+                record.spans.reverse();
             }
         }
         for f in self.static_fields.iter() {
-            if !fields.iter().any(|e| e.name == f.name) {
-                fields.push(f.clone());
+            if !record.fields.iter().any(|e| e.name == f.name) {
+                record.fields.push(f.clone());
             }
         }
-        record.fields = fields;
         // A full queue is counted by the shipper (Stats::dropped_queue_full).
-        // The shipper copies the record into its queue: the message buffer
-        // goes back to the thread for its next event.
-        let _ = self.shipper.send_ref(&record);
-        keep_message_buffer(record.message);
+        // The shipper copies the record into its queue.
+        let _ = self.shipper.send_ref(record);
+        // Let go of what the record holds now rather than at the next event:
+        // the spans' references, owned texts, a long message's buffer.
+        record.spans.clear();
+        record.fields.clear();
+        if record.message.capacity() > MAX_KEPT_MESSAGE {
+            record.message = String::new();
+        }
     }
 }
 
 thread_local! {
-    /// The thread's spare message buffer, reused event after event.
-    static MESSAGE_BUFFER: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+    /// Each thread's record, written over for each of its events.
+    static SCRATCH: std::cell::RefCell<Record> = std::cell::RefCell::new(empty_record());
 }
 
-/// A buffer grown past this by one long message is let go rather than kept
-/// by the thread.
+/// A message buffer grown past this by one long message is let go rather
+/// than kept by the thread.
 const MAX_KEPT_MESSAGE: usize = 4096;
 
-/// The thread's spare message buffer, empty (a new one if an event whose
-/// formatting logs has it).
-fn take_message_buffer() -> String {
-    let mut buf = MESSAGE_BUFFER.try_with(std::cell::Cell::take).unwrap_or_default();
-    buf.clear();
-    buf
-}
-
-/// Gives a message buffer back to the thread.
-fn keep_message_buffer(buf: String) {
-    if buf.capacity() <= MAX_KEPT_MESSAGE {
-        let _ = MESSAGE_BUFFER.try_with(|cell| cell.set(buf));
-    }
+/// A record with nothing in it (no allocation), to be written over.
+fn empty_record() -> Record {
+    Record::new(0, lts_core::Level::Trace, "", String::new())
 }
 
 #[cfg(test)]

@@ -167,14 +167,14 @@ impl Sink<'_> {
         if let Some(s) = &record.thread {
             self.str(s);
         }
-        self.text(&record.message);
+        self.text(record.message.as_bytes());
         self.count(record.fields.len());
         for field in record.fields.iter() {
             self.str(&field.name);
             match &field.value {
                 Value::Str(s) => {
                     self.bytes.push(0);
-                    self.text(s);
+                    self.text(s.as_bytes());
                 }
                 Value::I64(v) => {
                     self.bytes.push(1);
@@ -220,14 +220,14 @@ impl Sink<'_> {
             }
             Cow::Owned(s) => {
                 self.bytes.push(1);
-                self.text(s);
+                self.text(s.as_bytes());
             }
         }
     }
 
-    fn text(&mut self, s: &str) {
+    fn text(&mut self, s: &[u8]) {
         self.count(s.len());
-        self.bytes.extend_from_slice(s.as_bytes());
+        self.bytes.extend_from_slice(s);
     }
 
     fn count(&mut self, n: usize) {
