@@ -28,7 +28,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use crate::config::Overflow;
 use crate::record::{Record, SpanInfo};
+use crate::shared::Budget;
 
 pub(crate) use wire::{footprint, Footprint};
 
@@ -93,9 +95,19 @@ impl Chunk {
     }
 }
 
+/// How much of the budget the queue takes at a time for the records to
+/// come, so that a caller's send costs no atomic operation on the shared
+/// budget but once every this many bytes (about 230 records).
+pub(crate) const CREDIT_BYTES: usize = CHUNK_BYTES;
+
 /// Why [`Queue::push`] did not take a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Closed;
+pub(crate) enum Refused {
+    /// The budget has no room for it (after waiting, in block mode).
+    Full,
+    /// The worker has ended.
+    Closed,
+}
 
 /// The chunks, under one lock.
 struct Lanes {
@@ -103,8 +115,34 @@ struct Lanes {
     /// Full chunks, oldest first.
     full: Vec<Chunk>,
     free: Vec<Chunk>,
+    /// Bytes taken from the budget for records not yet queued: at most
+    /// [`CREDIT_BYTES`]; not counted as in use (`in_use`).
+    credit: usize,
+    /// Records queued so far (`Stats::enqueued`).
+    enqueued: u64,
     /// Set when the worker has ended: nothing more is taken.
     closed: bool,
+}
+
+impl Lanes {
+    /// Takes `n` bytes for a record from the credit, topping the credit up
+    /// from the budget when it is short (by [`CREDIT_BYTES`], or by just
+    /// `n` when the budget has no more room: the credit never keeps a
+    /// record out that the budget has room for).
+    fn take_credit(&mut self, n: usize, budget: &Budget) -> bool {
+        if self.credit < n {
+            let want = n - self.credit;
+            if budget.try_reserve(want + CREDIT_BYTES) {
+                self.credit += want + CREDIT_BYTES;
+            } else if budget.try_reserve(want) {
+                self.credit += want;
+            } else {
+                return false;
+            }
+        }
+        self.credit -= n;
+        true
+    }
 }
 
 /// The queue between the handles and the worker.
@@ -131,6 +169,8 @@ impl Queue {
                 current: Chunk::new(),
                 full: Vec::new(),
                 free: Vec::new(),
+                credit: 0,
+                enqueued: 0,
                 closed: false,
             }),
             full_chunks: AtomicUsize::new(0),
@@ -145,12 +185,37 @@ impl Queue {
         self.lanes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues `record`, whose footprint is `f` (its budget already taken).
-    pub(crate) fn push(&self, record: &Record, f: Footprint) -> Result<(), Closed> {
+    /// Queues `record`, whose footprint is `f`, taking its share of
+    /// `budget` ([`Footprint::reserved`]); in block mode waits up to `max`
+    /// for it (without the lock). Counted in `enqueued` before it returns.
+    pub(crate) fn push(
+        &self,
+        record: &Record,
+        f: Footprint,
+        budget: &Budget,
+        overflow: Overflow,
+    ) -> Result<(), Refused> {
+        let n = f.reserved();
         let mut lanes = self.lock();
         if lanes.closed {
-            return Err(Closed);
+            return Err(Refused::Closed);
         }
+        if !lanes.take_credit(n, budget) {
+            let Overflow::Block { max } = overflow else {
+                return Err(Refused::Full);
+            };
+            drop(lanes);
+            if !budget.reserve_within(n, max) {
+                return Err(Refused::Full);
+            }
+            lanes = self.lock();
+            if lanes.closed {
+                drop(lanes);
+                budget.release(n);
+                return Err(Refused::Closed);
+            }
+        }
+        lanes.enqueued += 1;
         if lanes.current.records > 0 && lanes.current.bytes.len() + f.bytes > CHUNK_BYTES {
             let next = lanes.free.pop().unwrap_or_else(Chunk::new);
             let full = std::mem::replace(&mut lanes.current, next);
@@ -209,9 +274,23 @@ impl Queue {
         self.full_chunks.load(Ordering::Relaxed) > 0
     }
 
-    /// Refuses every later record (the worker has ended).
-    pub(crate) fn close(&self) {
-        self.lock().closed = true;
+    /// Refuses every later record (the worker has ended), and gives the
+    /// credit back to `budget`.
+    pub(crate) fn close(&self, budget: &Budget) {
+        let mut lanes = self.lock();
+        lanes.closed = true;
+        budget.release(std::mem::take(&mut lanes.credit));
+    }
+
+    /// Records queued so far.
+    pub(crate) fn enqueued(&self) -> u64 {
+        self.lock().enqueued
+    }
+
+    /// Bytes of `budget` in use: all it has given out but the queue's credit.
+    pub(crate) fn in_use(&self, budget: &Budget) -> usize {
+        let lanes = self.lock();
+        budget.used() - lanes.credit
     }
 
     /// The worker is about to sleep: the next record queued wakes it.
@@ -244,9 +323,14 @@ mod tests {
         Record::new(i, Level::Info, "t", "m".repeat(message_len))
     }
 
+    fn budget() -> &'static Budget {
+        static BUDGET: once_cell::sync::Lazy<Budget> = once_cell::sync::Lazy::new(|| Budget::new(usize::MAX / 2));
+        &BUDGET
+    }
+
     fn push(queue: &Queue, r: &Record) -> usize {
         let f = footprint(r);
-        queue.push(r, f).unwrap();
+        queue.push(r, f, budget(), Overflow::DropNewest).unwrap();
         f.reserved()
     }
 
@@ -335,12 +419,54 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_queue_refuses() {
+    fn a_closed_queue_refuses_and_gives_its_credit_back() {
+        let budget = Budget::new(1 << 20);
         let (queue, _woken) = Queue::new();
-        queue.close();
         let r = record(1, 1);
-        assert_eq!(queue.push(&r, footprint(&r)), Err(Closed));
-        assert!(queue.is_empty());
+        let n = footprint(&r).reserved();
+        queue.push(&r, footprint(&r), &budget, Overflow::DropNewest).unwrap();
+        // One record in use; the budget gave out a credit besides.
+        assert_eq!(budget.used(), n + CREDIT_BYTES);
+        assert_eq!(queue.in_use(&budget), n);
+        queue.close(&budget);
+        assert_eq!(budget.used(), n);
+        assert_eq!(
+            queue.push(&r, footprint(&r), &budget, Overflow::DropNewest),
+            Err(Refused::Closed)
+        );
+        assert_eq!(queue.enqueued(), 1);
+    }
+
+    #[test]
+    fn the_credit_never_keeps_out_a_record_the_budget_has_room_for() {
+        let r = record(1, 100);
+        let n = footprint(&r).reserved();
+        // Room for exactly 10 records: 10 are taken, the 11th refused.
+        let budget = Budget::new(10 * n);
+        let (queue, _woken) = Queue::new();
+        for _ in 0..10 {
+            queue.push(&r, footprint(&r), &budget, Overflow::DropNewest).unwrap();
+        }
+        assert_eq!(
+            queue.push(&r, footprint(&r), &budget, Overflow::DropNewest),
+            Err(Refused::Full)
+        );
+        assert_eq!(
+            (budget.used(), queue.in_use(&budget), queue.enqueued()),
+            (10 * n, 10 * n, 10)
+        );
+        // Block mode waits for room, here none comes.
+        assert_eq!(
+            queue.push(
+                &r,
+                footprint(&r),
+                &budget,
+                Overflow::Block {
+                    max: std::time::Duration::ZERO
+                }
+            ),
+            Err(Refused::Full)
+        );
     }
 
     #[test]

@@ -115,7 +115,6 @@ impl Stats {
 
 #[derive(Default)]
 pub(crate) struct Counters {
-    pub(crate) enqueued: AtomicU64,
     pub(crate) delivered: AtomicU64,
     pub(crate) dropped_queue_full: AtomicU64,
     pub(crate) dropped_rejected: AtomicU64,
@@ -146,7 +145,8 @@ impl Counters {
     pub(crate) fn snapshot(&self) -> Stats {
         let get = |c: &AtomicU64| c.load(Ordering::Acquire);
         Stats {
-            enqueued: get(&self.enqueued),
+            // Counted by the queue, under its lock (`Queue::enqueued`).
+            enqueued: 0,
             delivered: get(&self.delivered),
             dropped_queue_full: get(&self.dropped_queue_full),
             dropped_rejected: get(&self.dropped_rejected),

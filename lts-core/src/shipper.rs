@@ -14,7 +14,7 @@ use crate::delivery::Deliver;
 use crate::diag::{Diagnostic, DiagnosticKind, ErrorHook};
 use crate::error::{Error, ErrorKind, FlushError};
 use crate::intake::Control;
-use crate::queue::{footprint, Queue};
+use crate::queue::{footprint, Queue, Refused};
 use crate::record::Record;
 use crate::route_stats::{RouteCounters, RouteStats};
 use crate::shared::{add, Shared, Stats};
@@ -189,29 +189,21 @@ impl Shipper {
             add(&shared.counters.dropped_queue_full, 1);
             return Err(SendError::ShutDown);
         }
-        let f = footprint(record);
-        let size = f.reserved();
-        let reserved = match self.inner.overflow {
-            Overflow::DropNewest => shared.budget.try_reserve(size),
-            Overflow::Block { max } => shared.budget.reserve_within(size, max),
-        };
-        if !reserved {
-            add(&shared.counters.dropped_queue_full, 1);
-            return Err(SendError::QueueFull);
+        match self
+            .inner
+            .queue
+            .push(record, footprint(record), &shared.budget, self.inner.overflow)
+        {
+            Ok(()) => Ok(()),
+            Err(refused) => {
+                add(&shared.counters.dropped_queue_full, 1);
+                Err(match refused {
+                    Refused::Full => SendError::QueueFull,
+                    // The worker has ended (it only does after a shutdown).
+                    Refused::Closed => SendError::ShutDown,
+                })
+            }
         }
-        // Counted before the push, so a `stats` read at any moment after
-        // `send` returns includes this record, however quickly the worker
-        // takes it (counting on the worker left a window where neither the
-        // counter nor the queue showed it).
-        add(&shared.counters.enqueued, 1);
-        if self.inner.queue.push(record, f).is_err() {
-            // The worker has ended (it only does after a shutdown).
-            shared.counters.enqueued.fetch_sub(1, Ordering::Relaxed);
-            shared.budget.release(size);
-            add(&shared.counters.dropped_queue_full, 1);
-            return Err(SendError::ShutDown);
-        }
-        Ok(())
     }
 
     /// Whether a record from the call site `key`, captured at `time_ns`, is
@@ -338,6 +330,7 @@ impl Shipper {
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         let mut stats = self.inner.shared.counters.snapshot();
+        stats.enqueued = self.inner.queue.enqueued();
         stats.queue_spills = self.inner.queue.spills();
         if let Some(storm) = &self.inner.storm {
             stats.suppressed = storm.suppressed();
@@ -355,7 +348,7 @@ impl Shipper {
     /// Bytes of the queue budget in use now (records queued plus batches
     /// awaiting delivery).
     pub fn queued_bytes(&self) -> usize {
-        self.inner.shared.budget.used()
+        self.inner.queue.in_use(&self.inner.shared.budget)
     }
 }
 

@@ -382,7 +382,14 @@ impl Worker {
             self.seal(&key);
             batch = self.batches.get(&key);
         }
-        batch.push(time_ns, &self.escaped, size, false, self.now.instant);
+        // A batch's linger runs from its first record: the clock is read
+        // again for that one, as a large take can last longer than a linger.
+        let now = if batch.is_empty() {
+            Instant::now()
+        } else {
+            self.now.instant
+        };
+        batch.push(time_ns, &self.escaped, size, false, now);
         if batch.is_full() {
             self.seal(&key);
         }
@@ -662,7 +669,9 @@ impl Worker {
         add(&self.shared.counters.dropped_shutdown, never_batched);
         if self.outbox.has_spool() {
             // Every record neither resolved nor counted is on disk.
-            let kept = self.shared.counters.snapshot().pending();
+            let mut stats = self.shared.counters.snapshot();
+            stats.enqueued = self.queue.enqueued();
+            let kept = stats.pending();
             if kept > 0 {
                 self.reporter.report(DiagnosticKind::Shutdown, || {
                     format!("shut down with {kept} records undelivered; kept in the spool for the next start")
@@ -682,7 +691,7 @@ impl Worker {
 
     /// Closes the queue and counts what is in it, giving its budget back.
     fn discard_queued(&mut self) -> u64 {
-        self.queue.close();
+        self.queue.close(&self.shared.budget);
         let mut taken = std::mem::take(&mut self.taken);
         self.queue.take(&mut taken);
         let mut record = empty_record();
