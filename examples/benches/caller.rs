@@ -259,9 +259,10 @@ fn lts_row(name: &'static str, threads: usize, m: Measured, shipper: &Shipper, m
         delivered: st.delivered,
         dropped,
         note: format!(
-            "{flush}; enqueued {}, queue_full {}, mock got {}, {} requests",
+            "{flush}; enqueued {}, queue_full {}, queue spills {}, mock got {}, {} requests",
             st.enqueued,
             st.dropped_queue_full,
+            st.queue_spills,
             mock.event_count(),
             st.requests
         ),

@@ -44,7 +44,9 @@
 //! printing its line). `budget_bytes_per_event` is what one queued record
 //! of this run costs the budget (`Record::memory_size`, `--via core`
 //! only), `budget_per_raw_byte` that over the bytes the event takes in
-//! the uncompressed body (its escaped line and envelope).
+//! the uncompressed body (its escaped line and envelope). `queue_spills`
+//! counts the records too large for a queue chunk (the one case where
+//! queueing allocates).
 #![allow(clippy::print_stdout)]
 // The one-line JSON report has more fields than `json!` expands by default.
 #![recursion_limit = "256"]
@@ -524,6 +526,7 @@ fn main() -> Result<(), BoxError> {
         "delivered": st.delivered,
         "dropped": dropped,
         "dropped_queue_full": st.dropped_queue_full,
+        "queue_spills": st.queue_spills,
         "dropped_rejected": st.dropped_rejected,
         "dropped_retries_exhausted": st.dropped_retries_exhausted,
         "dropped_shutdown": st.dropped_shutdown,

@@ -8,7 +8,7 @@
 //! lts-core = "0.1"
 //! ```
 //!
-//! The caller pays for a [`Record`] and a channel send; one background
+//! The caller pays for a [`Record`] and its copy into the queue; one background
 //! thread formats ([`Format`]), batches (by count, bytes and linger),
 //! compresses (gzip) and keeps count ([`Stats`]); sender threads deliver
 //! (ureq, several requests at once as the service allows, with retries,

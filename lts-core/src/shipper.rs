@@ -183,6 +183,35 @@ impl Shipper {
     /// [`send`](Shipper::send) for a record the caller keeps: it is copied
     /// into the queue, so a caller that reuses one record (its message and
     /// field buffers) queues events without allocating.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let mock = lts_mock::MockLts::start()?;
+    /// # let config = lts_core::Config::builder()
+    /// #     .endpoint(mock.endpoint())
+    /// #     .project_id(lts_mock::PROJECT_ID)
+    /// #     .log_group_id(lts_mock::LOG_GROUP_ID)
+    /// #     .log_stream_id(lts_mock::LOG_STREAM_ID)
+    /// #     .token(mock.token())
+    /// #     .build()?;
+    /// use std::fmt::Write as _;
+    /// use std::time::Duration;
+    /// use lts_core::{Level, Record, Shipper};
+    ///
+    /// let (shipper, guard) = Shipper::start(config)?;
+    /// let mut record = Record::new(0, Level::Info, "my_app", String::new());
+    /// for i in 0..3 {
+    ///     record.time_ns = shipper.now_ns();
+    ///     record.message.clear(); // the buffer is kept for the next event
+    ///     write!(record.message, "request {i} handled")?;
+    ///     shipper.send_ref(&record)?;
+    /// }
+    /// shipper.flush(Duration::from_secs(5))?;
+    /// # assert_eq!(mock.event_count(), 3);
+    /// drop(guard);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn send_ref(&self, record: &Record) -> Result<(), SendError> {
         let shared = &self.inner.shared;
         if shared.closed.load(Ordering::Acquire) {

@@ -287,6 +287,8 @@ fn ten_thousand_fields_on_one_event_arrive_intact() {
     shipper.send(r).unwrap();
     shipper.send(record(&shipper, "next")).unwrap();
     shipper.flush(WAIT).unwrap();
+    // About 300 KB in the queue: more than a chunk, so it traveled alone.
+    assert_eq!(shipper.stats().queue_spills, 1);
 
     let events = mock.events();
     assert_eq!(events.len(), 2);
