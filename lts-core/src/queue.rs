@@ -76,7 +76,6 @@ impl Chunk {
     }
 
     /// The number of records in it.
-    #[cfg(test)]
     pub(crate) fn records(&self) -> usize {
         self.records
     }
@@ -85,6 +84,15 @@ impl Chunk {
     /// the bytes it held of the budget.
     pub(crate) fn source(&mut self) -> wire::Source<'_> {
         wire::Source::new(&self.bytes, &self.statics, &mut self.spans)
+    }
+
+    /// Whether its buffers grew past a chunk's worth (a large record, or
+    /// a great many static strings or spans): such a chunk is not kept.
+    fn holds_more_than_a_chunk(&self) -> bool {
+        self.bytes.capacity() > CHUNK_BYTES
+            || self.statics.capacity() * std::mem::size_of::<&'static str>()
+                + self.spans.capacity() * std::mem::size_of::<Arc<SpanInfo>>()
+                > CHUNK_BYTES
     }
 
     fn clear(&mut self) {
@@ -252,7 +260,7 @@ impl Queue {
     /// and any chunk grown past [`CHUNK_BYTES`] by a large record.
     pub(crate) fn recycle(&self, mut chunk: Chunk, room: usize) {
         chunk.clear();
-        if chunk.bytes.capacity() > CHUNK_BYTES {
+        if chunk.holds_more_than_a_chunk() {
             return;
         }
         let keep = (room / CHUNK_BYTES).max(MIN_FREE_CHUNKS);
@@ -415,7 +423,7 @@ mod tests {
         }
         let lanes = queue.lock();
         assert_eq!(lanes.free.len(), 2);
-        assert!(lanes.free.iter().all(|c| c.bytes.capacity() <= CHUNK_BYTES));
+        assert!(lanes.free.iter().all(|c| !c.holds_more_than_a_chunk()));
     }
 
     #[test]

@@ -276,11 +276,14 @@ impl Worker {
         let mut record = std::mem::replace(&mut self.scratch, empty_record());
         self.queue.take(&mut taken);
         for mut chunk in taken.drain(..) {
+            let (queued, mut read) = (chunk.records(), 0);
             let mut source = chunk.source();
             while let Some(size) = source.next_into(&mut record) {
                 self.add_record(&record, size);
+                read += 1;
             }
             drop(source);
+            debug_assert_eq!(read, queued, "a queued record did not read back");
             // Back at once: the callers refill the budget its records gave
             // back while the next chunks are read.
             self.recycle(chunk);
