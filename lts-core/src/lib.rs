@@ -163,4 +163,4 @@ pub use shipper::{Guard, SendError, Shipper};
 pub use storm::{CallSite, CallSiteKey, ParseRateLimitError, RateLimit, SuppressedCallSite, REPORT_TARGET};
 pub use tls::TlsRoots;
 pub use trace_context::TraceContext;
-pub use value::{Field, Fields, Str, Text, Value};
+pub use value::{set_owned, Field, Fields, Str, Text, Value};

@@ -27,6 +27,29 @@ use smallvec::SmallVec;
 /// ```
 pub type Str = Cow<'static, str>;
 
+/// Writes `s` into `slot` as an owned string, reusing the buffer `slot`
+/// already owns: a record reused event after event copies a non-`'static`
+/// target or field name without allocating once its buffer is large enough.
+///
+/// # Example
+///
+/// ```
+/// use lts_core::{set_owned, Str};
+///
+/// let mut target: Str = String::with_capacity(32).into();
+/// set_owned(&mut target, "audit");
+/// assert_eq!(target, "audit");
+/// ```
+pub fn set_owned(slot: &mut Str, s: &str) {
+    match slot {
+        Cow::Owned(buf) => {
+            buf.clear();
+            buf.push_str(s);
+        }
+        Cow::Borrowed(_) => *slot = Cow::Owned(s.to_owned()),
+    }
+}
+
 /// The text of a string field value: up to [`Text::INLINE`] bytes are kept
 /// inline, longer text on the heap. Derefs to `str`; writable with
 /// `write!` ([`fmt::Write`]), so a `Debug` or `Display` value can be

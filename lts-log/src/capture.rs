@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use log::kv::{self, VisitSource};
-use lts_core::{CallSite, CallSiteKey, Field, Fields, Level, Record, Str, Text, Value};
+use lts_core::{set_owned, CallSite, CallSiteKey, Field, Fields, Level, Record, Str, Text, Value};
 
 use crate::panic::PANIC_TARGET;
 
@@ -35,7 +35,7 @@ pub(crate) fn record(time_ns: u64, record: &log::Record<'_>) -> Record {
 pub(crate) fn fill(time_ns: u64, record: &log::Record<'_>, into: &mut Record) {
     into.time_ns = time_ns;
     into.level = level(record.level());
-    into.target = target(record.target(), record.module_path_static());
+    set_target(&mut into.target, record.target(), record.module_path_static());
     into.module_path = match record.module_path_static() {
         Some(m) => Some(Cow::Borrowed(m)),
         None => record.module_path().map(|m| Cow::Owned(m.to_owned())),
@@ -81,10 +81,18 @@ fn file(record: &log::Record<'_>) -> Option<Str> {
 /// every `log` macro call without `target:`, or the panic hook's target.
 #[inline]
 fn target(target: &str, module_path: Option<&'static str>) -> Str {
+    let mut slot = Cow::Borrowed("");
+    set_target(&mut slot, target, module_path);
+    slot
+}
+
+/// [`target`] written into `slot`, reusing its buffer for a copied target.
+#[inline]
+fn set_target(slot: &mut Str, target: &str, module_path: Option<&'static str>) {
     match module_path {
-        Some(m) if m == target => Cow::Borrowed(m),
-        _ if target == PANIC_TARGET => Cow::Borrowed(PANIC_TARGET),
-        _ => Cow::Owned(target.to_owned()),
+        Some(m) if m == target => *slot = Cow::Borrowed(m),
+        _ if target == PANIC_TARGET => *slot = Cow::Borrowed(PANIC_TARGET),
+        _ => set_owned(slot, target),
     }
 }
 

@@ -140,7 +140,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use lts_core::{
-    current_thread_name, is_shipper_thread, CallSite, CallSiteKey, Field, Fields, Level, Record, SpanInfo, Str, Value,
+    current_thread_name, is_shipper_thread, set_owned, CallSite, CallSiteKey, Field, Fields, Level, Record, SpanInfo,
+    Str, Value,
 };
 use tracing_core::span::{Attributes, Id, Record as SpanRecord};
 use tracing_core::{Event, Subscriber};
@@ -536,9 +537,10 @@ impl LtsLayer {
                 return;
             }
             record.level = level_of(normalized.level());
-            record.target = Cow::Owned(normalized.target().to_owned());
-            record.module_path = normalized.module_path().map(|m| Cow::Owned(m.to_owned()));
-            record.file = normalized.file().map(|f| Cow::Owned(f.to_owned()));
+            // Copied, into the buffers the record already owns.
+            set_owned(&mut record.target, normalized.target());
+            set_owned_option(&mut record.module_path, normalized.module_path());
+            set_owned_option(&mut record.file, normalized.file());
             record.line = normalized.line();
         } else {
             if !self.shipper.admit(
@@ -620,6 +622,14 @@ thread_local! {
 /// A message buffer grown past this by one long message is let go rather
 /// than kept by the thread.
 const MAX_KEPT_MESSAGE: usize = 4096;
+
+/// [`set_owned`] for an optional part: `None` clears it.
+fn set_owned_option(slot: &mut Option<Str>, s: Option<&str>) {
+    match s {
+        Some(s) => set_owned(slot.get_or_insert(Cow::Borrowed("")), s),
+        None => *slot = None,
+    }
+}
 
 /// A record with nothing in it (no allocation), to be written over.
 fn empty_record() -> Record {

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use crate::record::{Level, Record, SpanInfo};
 use crate::trace_context::TraceContext;
-use crate::value::{Field, Str, Text, Value};
+use crate::value::{set_owned, Field, Str, Text, Value};
 
 const PRESENT_MODULE: u8 = 1;
 const PRESENT_FILE: u8 = 2;
@@ -367,16 +367,7 @@ impl<'a> Source<'a> {
     fn str_into(&mut self, slot: &mut Str) -> Option<()> {
         match self.take(1)?[0] {
             0 => *slot = Cow::Borrowed(self.statics.next()?),
-            _ => {
-                let s = self.text()?;
-                match slot {
-                    Cow::Owned(owned) => {
-                        owned.clear();
-                        owned.push_str(s);
-                    }
-                    Cow::Borrowed(_) => *slot = Cow::Owned(s.to_owned()),
-                }
-            }
+            _ => set_owned(slot, self.text()?),
         }
         Some(())
     }
