@@ -34,8 +34,9 @@ use crate::shared::Budget;
 
 pub(crate) use wire::{footprint, Footprint};
 
-/// The size of a chunk. A record larger than this travels in a chunk of
-/// its own, allocated for it and freed after it (a spill).
+/// The size of a chunk: its records' bytes and references
+/// ([`Footprint::in_queue`]). A record larger than this travels in a chunk
+/// of its own, allocated for it and freed after it (a spill).
 pub(crate) const CHUNK_BYTES: usize = 64 * 1024;
 
 /// Free chunks kept even when the budget is full (256 KiB): with fewer,
@@ -50,6 +51,9 @@ pub(crate) struct Chunk {
     statics: Vec<&'static str>,
     spans: Vec<Arc<SpanInfo>>,
     records: usize,
+    /// What its records take in it ([`Footprint::in_queue`]): a chunk is
+    /// full at [`CHUNK_BYTES`], its reference lists counted with its bytes.
+    held: usize,
 }
 
 impl Chunk {
@@ -59,6 +63,7 @@ impl Chunk {
             statics: Vec::new(),
             spans: Vec::new(),
             records: 0,
+            held: 0,
         }
     }
 
@@ -73,6 +78,7 @@ impl Chunk {
         }
         .write(record, f);
         self.records += 1;
+        self.held += f.in_queue();
     }
 
     /// The number of records in it.
@@ -100,6 +106,7 @@ impl Chunk {
         self.statics.clear();
         self.spans.clear();
         self.records = 0;
+        self.held = 0;
     }
 }
 
@@ -224,13 +231,13 @@ impl Queue {
             }
         }
         lanes.enqueued += 1;
-        if lanes.current.records > 0 && lanes.current.bytes.len() + f.bytes > CHUNK_BYTES {
+        if lanes.current.records > 0 && lanes.current.held + f.in_queue() > CHUNK_BYTES {
             let next = lanes.free.pop().unwrap_or_else(Chunk::new);
             let full = std::mem::replace(&mut lanes.current, next);
             lanes.full.push(full);
             self.full_chunks.fetch_add(1, Ordering::Relaxed);
         }
-        if f.bytes > CHUNK_BYTES {
+        if f.in_queue() > CHUNK_BYTES {
             self.spills.fetch_add(1, Ordering::Relaxed);
         }
         lanes.current.write(record, f);
@@ -358,14 +365,18 @@ mod tests {
     fn records_come_out_in_order_across_chunks_with_their_sizes() {
         let (queue, _woken) = Queue::new();
         let mut want = Vec::new();
-        // 1,000-byte messages: 65 a chunk, so 3 full chunks and a partial one.
-        for i in 0..250 {
+        // 1,000-byte messages (1,047 bytes in the queue): 62 a chunk, so 3
+        // full chunks and a partial one.
+        for i in 0..240 {
             want.push((i, push(&queue, &record(i, 1000))));
         }
         let mut taken = Vec::new();
         queue.take(&mut taken);
         assert_eq!(taken.len(), 4);
-        assert_eq!(taken.iter().map(Chunk::records).sum::<usize>(), 250);
+        assert_eq!(
+            taken.iter().map(Chunk::records).collect::<Vec<_>>(),
+            vec![62, 62, 62, 54]
+        );
         assert!(queue.is_empty());
         assert_eq!(read_all(&mut taken), want);
         // Given back with room for all four: kept, and reused by the next records.
@@ -385,7 +396,7 @@ mod tests {
     #[test]
     fn free_chunks_are_kept_only_as_the_budget_has_room() {
         let (queue, _woken) = Queue::new();
-        for i in 0..250 {
+        for i in 0..240 {
             push(&queue, &record(i, 1000));
         }
         let mut taken = Vec::new();
@@ -424,6 +435,33 @@ mod tests {
         let lanes = queue.lock();
         assert_eq!(lanes.free.len(), 2);
         assert!(lanes.free.iter().all(|c| !c.holds_more_than_a_chunk()));
+    }
+
+    #[test]
+    fn static_references_fill_a_chunk_as_bytes_do_and_the_chunk_is_kept() {
+        // 100 fields named by 'static strings, with booleans: little in
+        // bytes, 1,600 bytes of references each.
+        let mut r = record(0, 10);
+        for _ in 0..100 {
+            r.fields.push(crate::value::Field::new("flag", true));
+        }
+        let f = footprint(&r);
+        assert_eq!((f.statics, f.in_queue() - f.bytes), (101, 101 * 16));
+        let (queue, _woken) = Queue::new();
+        for _ in 0..200 {
+            push(&queue, &r);
+        }
+        let mut taken = Vec::new();
+        queue.take(&mut taken);
+        let per_chunk = CHUNK_BYTES / f.in_queue();
+        assert_eq!(taken[0].records(), per_chunk);
+        assert_eq!(taken.len(), 200usize.div_ceil(per_chunk));
+        let n = taken.len();
+        for chunk in taken.drain(..) {
+            assert!(!chunk.holds_more_than_a_chunk());
+            queue.recycle(chunk, 100 * CHUNK_BYTES);
+        }
+        assert_eq!(queue.lock().free.len(), n);
     }
 
     #[test]
