@@ -110,6 +110,7 @@
 
 use std::collections::BTreeMap;
 
+mod buffers;
 mod console;
 pub mod error_codes;
 mod faults;

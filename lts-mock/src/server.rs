@@ -8,6 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::buffers::Buffers;
 use crate::console;
 use crate::error_codes as codes;
 use crate::faults::{Action, Auth, Decision, Faults};
@@ -310,6 +311,7 @@ impl MockBuilder {
             life: Mutex::new(Life::default()),
             life_cv: Condvar::new(),
             relay: Relay::new(),
+            buffers: Buffers::per_core(),
         });
 
         let stopping = Arc::new(AtomicBool::new(false));
@@ -391,6 +393,8 @@ pub(crate) struct Shared {
     life: Mutex<Life>,
     life_cv: Condvar,
     relay: Arc<Relay>,
+    /// The buffers bodies are decoded into, one for each core.
+    buffers: Buffers,
 }
 
 pub(crate) struct Store {
@@ -965,9 +969,10 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, mut de
 
     // Learn what the body holds, whatever the answer will be, so that tests can
     // compare a rejected batch with its retry.
+    let mut scratch = shared.buffers.lend();
     let decoded = enc_check
         .clone()
-        .and_then(|enc| validate::decode(enc, &body, shared.max_body_bytes));
+        .and_then(|enc| validate::decode(enc, &body, shared.max_body_bytes, &mut scratch));
     let parsed: Option<Result<Parsed, Reject>> = match (&decoded, api) {
         (Ok(d), Some(api)) => Some(if shared.counting_only {
             validate::count_report(d).map(Parsed::Count)
@@ -998,6 +1003,7 @@ fn handle(shared: &Shared, mut request: tiny_http::Request, index: usize, mut de
         _ => 0,
     };
     let decoded_err = decoded.err();
+    drop(scratch);
     drop(body);
 
     let lts_fail = |_status: u16, code: &str, msg: &str| (code.to_string(), answer_body(api, code, msg));

@@ -3,7 +3,6 @@
 //! Independent of any client code on purpose: it is written from the API digest
 //! so that it catches client bugs instead of sharing them.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
@@ -217,11 +216,11 @@ fn too_large(max: usize) -> Reject {
     )
 }
 
-fn read_limited(r: impl Read, max: usize, what: &str) -> Result<Vec<u8>, Reject> {
-    let mut out = Vec::new();
-    match r.take(max as u64 + 1).read_to_end(&mut out) {
+fn read_limited(r: impl Read, max: usize, what: &str, out: &mut Vec<u8>) -> Result<(), Reject> {
+    out.clear();
+    match r.take(max as u64 + 1).read_to_end(out) {
         Ok(_) if out.len() > max => Err(too_large(max)),
-        Ok(_) => Ok(out),
+        Ok(_) => Ok(()),
         Err(e) => Err(Reject::bad(
             codes::BAD_COMPRESSED_BODY,
             format!("The body is not valid {what}: {e}"),
@@ -229,14 +228,21 @@ fn read_limited(r: impl Read, max: usize, what: &str) -> Result<Vec<u8>, Reject>
     }
 }
 
-/// Decodes the body as announced, refusing more than `max` decoded bytes.
-pub(crate) fn decode(enc: Encoding, body: &[u8], max: usize) -> Result<Cow<'_, [u8]>, Reject> {
+/// Decodes the body as announced, refusing more than `max` decoded bytes: the
+/// body itself when it is not compressed, else `scratch` (emptied first)
+/// holding it decoded.
+pub(crate) fn decode<'a>(
+    enc: Encoding,
+    body: &'a [u8],
+    max: usize,
+    scratch: &'a mut Vec<u8>,
+) -> Result<&'a [u8], Reject> {
     match enc {
-        Encoding::Identity if body.len() > max => Err(too_large(max)),
-        Encoding::Identity => Ok(Cow::Borrowed(body)),
-        Encoding::Gzip => read_limited(flate2::read::MultiGzDecoder::new(body), max, "gzip").map(Cow::Owned),
+        Encoding::Identity if body.len() > max => return Err(too_large(max)),
+        Encoding::Identity => return Ok(body),
+        Encoding::Gzip => read_limited(flate2::read::MultiGzDecoder::new(body), max, "gzip", scratch)?,
         Encoding::Snappy if body.starts_with(SNAPPY_STREAM_ID) => {
-            read_limited(snap::read::FrameDecoder::new(body), max, "framed snappy").map(Cow::Owned)
+            read_limited(snap::read::FrameDecoder::new(body), max, "framed snappy", scratch)?
         }
         Encoding::Snappy => {
             let bad = |e: snap::Error| {
@@ -249,12 +255,13 @@ pub(crate) fn decode(enc: Encoding, body: &[u8], max: usize) -> Result<Cow<'_, [
             if len > max {
                 return Err(too_large(max));
             }
-            snap::raw::Decoder::new()
-                .decompress_vec(body)
-                .map(Cow::Owned)
-                .map_err(bad)
+            scratch.clear();
+            scratch.resize(len, 0);
+            let n = snap::raw::Decoder::new().decompress(body, scratch).map_err(bad)?;
+            scratch.truncate(n);
         }
     }
+    Ok(scratch)
 }
 
 /// A report body that passed validation.
@@ -565,6 +572,37 @@ pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn decodes_into_a_used_buffer_exactly_the_body() {
+        let body: Vec<u8> = (0..50_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&body).unwrap();
+        let gzip = gz.finish().unwrap();
+        let snappy = snap::raw::Encoder::new().compress_vec(&body).unwrap();
+        let mut framed = snap::write::FrameEncoder::new(Vec::new());
+        framed.write_all(&body).unwrap();
+        let framed = framed.into_inner().unwrap();
+        for (enc, wire) in [
+            (Encoding::Gzip, &gzip),
+            (Encoding::Snappy, &snappy),
+            (Encoding::Snappy, &framed),
+        ] {
+            // A buffer an earlier, longer body left behind.
+            let mut scratch = vec![7u8; body.len() * 2];
+            assert_eq!(decode(enc, wire, body.len(), &mut scratch).unwrap(), &body[..]);
+            let mut scratch = vec![7u8; 3];
+            let too_large = decode(enc, wire, body.len() - 1, &mut scratch).unwrap_err();
+            assert_eq!(too_large.status, 413);
+        }
+        let mut scratch = Vec::new();
+        assert_eq!(
+            decode(Encoding::Identity, &body, body.len(), &mut scratch).unwrap(),
+            &body[..]
+        );
+        assert!(scratch.is_empty(), "a plain body is not copied");
+    }
 
     #[test]
     fn ids() {
