@@ -24,6 +24,13 @@ pub(crate) struct Transport {
     auth: Mutex<Auth>,
 }
 
+/// The input buffer a connection keeps: ureq's limit for an answer's head
+/// (see [`Transport::new`]).
+const CONNECTION_INPUT_BUFFER: usize = 64 * 1024;
+
+/// The output buffer a connection keeps (see [`Transport::new`]).
+const CONNECTION_OUTPUT_BUFFER: usize = 16 * 1024;
+
 impl Transport {
     pub(crate) fn new(config: &Config) -> Result<Transport, crate::Error> {
         let agent = Agent::config_builder()
@@ -37,6 +44,13 @@ impl Transport {
             .user_agent(concat!("lts-rust/", env!("CARGO_PKG_VERSION")))
             // One connection a sender thread, kept between requests.
             .max_idle_connections_per_host(config.max_in_flight.max(2))
+            // Buffers a connection keeps for its life (ureq's default is
+            // 128 KiB each way, 4 MiB for 16 connections, outside the queue
+            // budget). An answer's head must fit the input buffer, which
+            // does not grow: it stays at ureq's limit for a head. A body
+            // larger than the output buffer is written in pieces of its size.
+            .input_buffer_size(CONNECTION_INPUT_BUFFER)
+            .output_buffer_size(CONNECTION_OUTPUT_BUFFER)
             .tls_config(crate::tls::tls_config(&config.tls)?)
             .build()
             .new_agent();
