@@ -1,6 +1,8 @@
 //! Small HTTP(S) servers on 127.0.0.1 for the tests that need an origin
 //! other than lts-mock: one that answers every request with a fixed status
 //! and headers, and records what it was sent.
+//! Shared by several test binaries, each using part of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
