@@ -25,11 +25,11 @@ fn a_large_body_goes_out_whole_and_a_large_answer_head_is_read() {
         .linger(Duration::from_secs(60))
         .build()
         .unwrap();
+    let message = |i: usize| format!("m{i:05} {}", "x".repeat(200));
     let (shipper, guard) = Shipper::start(config).unwrap();
     for i in 0..EVENTS {
-        let message = format!("m{i:05} {}", "x".repeat(200));
         shipper
-            .send(Record::new(shipper.now_ns(), Level::Info, "t", message))
+            .send(Record::new(shipper.now_ns(), Level::Info, "t", message(i)))
             .unwrap();
     }
     assert_eq!(shipper.flush(Duration::from_secs(10)), Ok(()));
@@ -49,7 +49,6 @@ fn a_large_body_goes_out_whole_and_a_large_answer_head_is_read() {
         "a body of ten output buffers or more: {:?}",
         seen.iter().map(|r| r.body.len()).collect::<Vec<_>>()
     );
-    let expected: Vec<String> = (0..EVENTS).map(|i| format!("m{i:05} {}", "x".repeat(200))).collect();
-    assert_eq!(messages, expected);
+    assert_eq!(messages, (0..EVENTS).map(message).collect::<Vec<_>>());
     drop(guard);
 }
